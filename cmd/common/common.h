@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* cmd/common: what every vmscope command shares — output, errors, options, threads. */
+#ifndef VMSCOPE_CMD_COMMON_H
+#define VMSCOPE_CMD_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+#include <vmscope/vmscope.h>
+
+enum {
+	CX_EXIT_OK = 0,
+	CX_EXIT_FAILURE = 1,
+	CX_EXIT_USAGE = 2,
+	CX_EXIT_PARTIAL = 3,
+};
+
+/* ---- program, errors ---- */
+extern const char *cx_prog;
+/* Set up a command: its name, locale, closed std fds, exit-time stdout check. */
+void cx_init(const char *prog);
+void cx_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "prog: msg" + "Try 'prog --help'..." on stderr, exit 2. */
+_Noreturn void cx_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "prog: pid N: cannot read FILE: reason (hint)" */
+void cx_proc_error(int pid, const char *file, int err);
+/* A short hint for an errno met while reading /proc, or "". */
+const char *cx_errno_hint(int err);
+/* "EACCES" for 13, etc. */
+const char *cx_errno_name(int err);
+/* Short lower-case reason: "permission denied", "no such process", ... */
+const char *cx_errno_reason(int err);
+/* Flush stdout; on error print "write error: ..." and return 1 (EPIPE: 0). */
+int cx_close_stdout(void);
+_Noreturn void cx_version(void);
+
+/* ---- text ---- */
+/* Decode one UTF-8 sequence: its length, or 0 when invalid. */
+size_t cx_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+/* Is the output locale UTF-8? */
+bool cx_utf8(void);
+/*
+ * Make bytes from /proc safe for a terminal: control bytes, C1 and bidi
+ * controls, and invalid UTF-8 become \xNN (or \u{XXXX}); @raw also escapes
+ * spaces and backslashes so that raw fields stay one word.  Returns a
+ * malloc'd string (NULL only on ENOMEM).
+ */
+char *cx_sanitize(const char *s, size_t len, bool raw);
+/* Human size, 1024-based: "0 B", "512 KiB", "12.3 MiB". */
+void cx_human_size(uint64_t bytes, char *buf, size_t len);
+/* Display width of a sanitized string (columns). */
+size_t cx_width(const char *s);
+
+/* ---- columns and tables ---- */
+enum cx_type {
+	CX_STR,
+	CX_SIZE, /* bytes: human or -b */
+	CX_U64,
+	CX_INT,
+};
+
+struct cx_column {
+	const char *name; /* -o name, JSON key */
+	const char *header;
+	enum cx_type type;
+	const char *help;
+};
+
+struct cx_cell {
+	bool null;
+	union {
+		uint64_t u;
+		int64_t i;
+		char *s; /* owned by the table */
+	};
+};
+
+struct cx_table {
+	const struct cx_column *cols; /* all columns of the command */
+	size_t ncols;
+	int *sel; /* selected column indices */
+	size_t nsel;
+	struct cx_cell *cells; /* nrows * ncols */
+	size_t nrows, cap;
+	size_t *indent; /* per row: tree depth */
+};
+
+enum cx_format { CX_FMT_TABLE, CX_FMT_RAW, CX_FMT_JSON, CX_FMT_OPENMETRICS };
+
+struct cx_outopts {
+	enum cx_format format;
+	bool noheadings;
+	bool bytes;
+	const char *output; /* -o argument */
+	bool output_all;
+	const char *sort;
+	bool reverse;
+};
+
+int cx_column_find(const struct cx_column *cols, size_t ncols, const char *name, size_t len);
+/*
+ * Select the columns to print from the -o list (or @defaults when none,
+ * "+LIST" appends).  Unknown names: usage error.
+ */
+void cx_table_init(struct cx_table *t, const struct cx_column *cols, size_t ncols,
+		   const char *defaults, const struct cx_outopts *o);
+/* Add a row; every cell starts null. Returns the row index. */
+size_t cx_table_add_row(struct cx_table *t);
+struct cx_cell *cx_cell(struct cx_table *t, size_t row, int col);
+void cx_set_u64(struct cx_table *t, size_t row, int col, uint64_t v);
+void cx_set_int(struct cx_table *t, size_t row, int col, int64_t v);
+void cx_set_str(struct cx_table *t, size_t row, int col, const char *s);
+/* Sort rows by column (numbers largest first, text A-Z; @reverse flips). */
+void cx_table_sort(struct cx_table *t, int col, bool reverse);
+void cx_table_truncate(struct cx_table *t, size_t nrows);
+void cx_table_free(struct cx_table *t);
+/* Print the selected columns as a table or raw text. */
+void cx_table_print(const struct cx_table *t, const struct cx_outopts *o, FILE *f);
+
+/* ---- JSON ---- */
+/* {"schema":"vmscope/1","command":prog,"time":...} */
+cJSON *cx_json_doc(void);
+/* Add an integer (exact; a string past 2^53), or null. */
+void cx_json_u64(cJSON *obj, const char *key, uint64_t v);
+void cx_json_int(cJSON *obj, const char *key, int64_t v);
+/* Add a string from /proc: valid UTF-8 always; invalid bytes become U+FFFD
+ * and the exact bytes go to "<key>_b64". */
+void cx_json_str(cJSON *obj, const char *key, const char *s);
+/* Add every column of @row (all columns, or only the selected). */
+void cx_json_row(cJSON *obj, const struct cx_table *t, size_t row, bool all);
+/* Print and free the document; returns 0 or -ENOMEM. */
+int cx_json_print(cJSON *doc, FILE *f);
+
+/* ---- OpenMetrics ---- */
+/* Escape a label value (\\, \", \n), valid UTF-8. malloc'd. */
+char *cx_om_label(const char *s);
+
+/* ---- lists ---- */
+/* Parse "1,2,3" into PIDs: usage error on a bad one, duplicates dropped. */
+size_t cx_parse_pid_list(const char *arg, int **pids, size_t n);
+/* Split a comma list; callback per item. */
+void cx_split(const char *arg, void (*fn)(const char *item, size_t len, void *data), void *data);
+/* Parse a positive count; usage error otherwise. */
+unsigned long cx_parse_count(const char *opt, const char *arg, unsigned long max);
+
+/* ---- names ---- */
+/* The snake_case JSON/column name of a kernel key: "AnonHugePages" ->
+ * "anon_huge_pages", "THPeligible" -> "thp_eligible".  Writes into @buf. */
+void cx_snake_case(const char *key, char *buf, size_t len);
+
+/* ---- a string-keyed hash map (for grouping) ---- */
+struct cx_strmap;
+struct cx_strmap *cx_strmap_new(size_t value_size);
+/* The value for @key, created zeroed when absent (its key copied). */
+void *cx_strmap_get(struct cx_strmap *m, const char *key, size_t len);
+size_t cx_strmap_count(const struct cx_strmap *m);
+/* The i-th entry in insertion order. */
+void *cx_strmap_at(const struct cx_strmap *m, size_t i, const char **key);
+void cx_strmap_free(struct cx_strmap *m);
+
+/* ---- threads ---- */
+/* Run fn(i, data) for i in [0, n) on @nthreads threads (1: inline). */
+void cx_parallel_for(size_t n, unsigned int nthreads, void (*fn)(size_t i, void *data), void *data);
+unsigned int cx_default_jobs(void);
+
+/* ---- time ---- */
+/* RFC 3339 UTC of now, e.g. "2026-11-21T10:00:00Z" (SOURCE_DATE_EPOCH if set). */
+void cx_now_rfc3339(char *buf, size_t len);
+
+#endif

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* cmd/common: program setup, error reporting, exit statuses, lists and threads. */
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "config.h"
+
+const char *cx_prog = "vmscope";
+
+void cx_init(const char *prog)
+{
+	cx_prog = prog;
+	/*
+	 * Never run with elevated privileges we were not asked to use: a
+	 * setuid vmscope would hand PFNs and other processes' maps to anyone.
+	 */
+	if (getauxval(AT_SECURE)) {
+		fprintf(stderr,
+			"%s: must not be installed setuid or setgid; use sudo or capabilities\n",
+			prog);
+		exit(CX_EXIT_USAGE);
+	}
+	/*
+	 * fds 0-2 closed at start would be reused by the first /proc open, and
+	 * output would go into it; park them on /dev/null, read-only, so that
+	 * a closed stdout still fails to write (EBADF) as it should.
+	 */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int nfd = open("/dev/null", O_RDONLY);
+
+			if (nfd >= 0 && nfd != fd)
+				close(nfd);
+		}
+	setlocale(LC_ALL, "");
+}
+
+static void vwarn(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", cx_prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cx_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+}
+
+void cx_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help' for more information.\n", cx_prog);
+	exit(CX_EXIT_USAGE);
+}
+
+void cx_version(void)
+{
+	printf("%s (vmscope) %s\n", cx_prog, VMSCOPE_VERSION);
+	exit(cx_close_stdout() ? CX_EXIT_FAILURE : CX_EXIT_OK);
+}
+
+const char *cx_errno_name(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case EACCES:
+		return "EACCES";
+	case EPERM:
+		return "EPERM";
+	case ESRCH:
+		return "ESRCH";
+	case ENOENT:
+		return "ENOENT";
+	case ENOMEM:
+		return "ENOMEM";
+	case EIO:
+		return "EIO";
+	case EMFILE:
+		return "EMFILE";
+	case ENFILE:
+		return "ENFILE";
+	case EINTR:
+		return "EINTR";
+	case EBADMSG:
+		return "EBADMSG";
+	case EINVAL:
+		return "EINVAL";
+	default:
+		return "EOTHER";
+	}
+}
+
+const char *cx_errno_reason(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case EACCES:
+		return "permission denied";
+	case EPERM:
+		return "operation not permitted";
+	case ESRCH:
+		return "no such process";
+	case ENOENT:
+		return "not in snapshot";
+	case EMFILE:
+	case ENFILE:
+		return "too many open files";
+	case ENOMEM:
+		return "out of memory";
+	default:
+		return "read error";
+	}
+}
+
+const char *cx_errno_hint(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case EACCES:
+		return " (needs the same user or CAP_SYS_PTRACE)";
+	case EPERM:
+		return " (procfs mounted with hidepid?)";
+	case ENOENT:
+		return " (not captured in the snapshot)";
+	default:
+		return "";
+	}
+}
+
+void cx_proc_error(int pid, const char *file, int err)
+{
+	err = err < 0 ? -err : err;
+	if (err == ESRCH) {
+		cx_warn("pid %d: no such process", pid);
+		return;
+	}
+	cx_warn("pid %d: cannot read %s: %s%s", pid, file, strerror(err), cx_errno_hint(err));
+}
+
+int cx_close_stdout(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	if (errno == EPIPE)
+		return 0;
+	cx_warn("write error: %s", strerror(errno ? errno : EIO));
+	return 1;
+}
+
+void cx_split(const char *arg, void (*fn)(const char *item, size_t len, void *data), void *data)
+{
+	const char *p = arg;
+
+	for (;;) {
+		const char *c = strchr(p, ',');
+		size_t len = c ? (size_t)(c - p) : strlen(p);
+
+		if (len == 0)
+			cx_usage_error("empty item in list '%s'", arg);
+		fn(p, len, data);
+		if (!c)
+			break;
+		p = c + 1;
+	}
+}
+
+struct pid_list {
+	int *pids;
+	size_t n;
+};
+
+static void add_pid(const char *item, size_t len, void *data)
+{
+	struct pid_list *l = data;
+	char buf[32];
+	pid_t pid;
+	int r;
+
+	if (len >= sizeof(buf))
+		cx_usage_error("invalid PID '%.*s'", (int)len, item);
+	memcpy(buf, item, len);
+	buf[len] = '\0';
+	r = vms_parse_pid(buf, &pid);
+	if (r == -ERANGE)
+		cx_usage_error("PID out of range: '%s'", buf);
+	if (r < 0)
+		cx_usage_error("invalid PID '%s' (decimal number expected)", buf);
+	for (size_t i = 0; i < l->n; i++)
+		if (l->pids[i] == pid)
+			return;
+	l->pids = realloc(l->pids, (l->n + 1) * sizeof(*l->pids));
+	if (!l->pids) {
+		cx_warn("out of memory");
+		exit(CX_EXIT_FAILURE);
+	}
+	l->pids[l->n++] = pid;
+}
+
+size_t cx_parse_pid_list(const char *arg, int **pids, size_t n)
+{
+	struct pid_list l = { *pids, n };
+
+	cx_split(arg, add_pid, &l);
+	*pids = l.pids;
+	return l.n;
+}
+
+unsigned long cx_parse_count(const char *opt, const char *arg, unsigned long max)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	if (!arg[0] || arg[0] < '0' || arg[0] > '9')
+		cx_usage_error("invalid %s argument '%s'", opt, arg);
+	v = strtoul(arg, &end, 10);
+	if (*end || errno || v == 0 || v > max)
+		cx_usage_error("invalid %s argument '%s' (1..%lu)", opt, arg, max);
+	return v;
+}
+
+struct par {
+	size_t n;
+	atomic_size_t next;
+	void (*fn)(size_t i, void *data);
+	void *data;
+};
+
+static void *worker(void *arg)
+{
+	struct par *p = arg;
+
+	for (;;) {
+		size_t i = atomic_fetch_add(&p->next, 1);
+
+		if (i >= p->n)
+			break;
+		p->fn(i, p->data);
+	}
+	return NULL;
+}
+
+void cx_parallel_for(size_t n, unsigned int nthreads, void (*fn)(size_t i, void *data), void *data)
+{
+	struct par p = { .n = n, .fn = fn, .data = data };
+	pthread_t tids[64];
+	unsigned int started = 0;
+
+	atomic_init(&p.next, 0);
+	if (nthreads > 64)
+		nthreads = 64;
+	if (nthreads > n)
+		nthreads = (unsigned int)n;
+	/* the calling thread is one of the workers */
+	for (unsigned int i = 1; i < nthreads; i++) {
+		pthread_attr_t attr;
+
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 256 * 1024);
+		if (pthread_create(&tids[started], &attr, worker, &p) == 0)
+			started++;
+		pthread_attr_destroy(&attr);
+	}
+	worker(&p);
+	for (unsigned int i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+}
+
+unsigned int cx_default_jobs(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > 8 ? 8 : (unsigned int)n;
+}

@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libvmscope: the public API for reading process virtual memory from /proc. */
+#ifndef VMSCOPE_VMSCOPE_H
+#define VMSCOPE_VMSCOPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Conventions (all functions, since 0.1):
+ *  - Functions returning int return 0 (or a documented positive value) on
+ *    success and a negative errno on failure.  -ESRCH means the process is
+ *    gone; -EACCES and -EPERM mean access was denied and are kept apart
+ *    (EPERM is what a hidepid=1 procfs answers).  -ENOENT means a file or
+ *    key is absent.  -ENOMEM means an allocation failed.
+ *  - The library never prints and never exits; diagnostics go to the log
+ *    callback of the context.
+ *  - Objects are not shared between threads, except a struct vms_ctx, which
+ *    may be used by several threads at once once set up (its reference count
+ *    is atomic and the log callback must then be thread-safe).  Different
+ *    struct vms_proc handles may be read in parallel.
+ *  - Sizes from kernel files that are printed in kB are returned in bytes.
+ */
+
+/* ---------------------------------------------------------------------- */
+/* Context                                                                 */
+
+struct vms_ctx;
+
+/* Flags for vms_ctx_new(). */
+enum {
+	/* Build the process table from the root's own stat/status/cmdline
+	 * files even when the root is the live "/", instead of libproc2. */
+	VMS_CTX_NO_LIBPROC2 = 1u << 0,
+};
+
+/**
+ * vms_ctx_new() - open a context on a root directory.
+ * @root: NULL for the live system ("/"), or a snapshot or fixture directory
+ *        laid out as described in libvmscope(3) (root/proc/..., and a
+ *        "vmscope-snapshot" description file).
+ * @flags: VMS_CTX_* flags.
+ * @out: receives the new context, with one reference.
+ *
+ * Returns 0, -ENOENT/-ENOTDIR/-EACCES when the root cannot be opened, -EINVAL
+ * for unknown flags, -EPROTO when a snapshot's description file is corrupt
+ * or of an unsupported format version, -ENOMEM.  Since 0.1.
+ */
+int vms_ctx_new(const char *root, unsigned int flags, struct vms_ctx **out);
+
+/** vms_ctx_ref() - take a reference; returns @ctx.  Since 0.1. */
+struct vms_ctx *vms_ctx_ref(struct vms_ctx *ctx);
+
+/** vms_ctx_unref() - drop a reference; frees on the last.  Returns NULL. Since 0.1. */
+struct vms_ctx *vms_ctx_unref(struct vms_ctx *ctx);
+
+/* Log priorities, as syslog(3). */
+enum { VMS_LOG_ERR = 3, VMS_LOG_WARNING = 4, VMS_LOG_INFO = 6, VMS_LOG_DEBUG = 7 };
+
+typedef void (*vms_log_fn)(void *data, int priority, const char *file, int line, const char *fn,
+			   const char *msg);
+
+/**
+ * vms_ctx_set_log_fn() - route diagnostics to @fn (NULL: drop them).
+ * Only messages at or below the priority set with vms_ctx_set_log_priority()
+ * (default VMS_LOG_ERR) are passed on.  Since 0.1.
+ */
+void vms_ctx_set_log_fn(struct vms_ctx *ctx, vms_log_fn fn, void *data);
+void vms_ctx_set_log_priority(struct vms_ctx *ctx, int priority);
+
+/** vms_ctx_is_live() - true when the context reads the running system. Since 0.1. */
+bool vms_ctx_is_live(const struct vms_ctx *ctx);
+
+/** vms_ctx_root() - the root path the context was opened on ("/" when live). Since 0.1. */
+const char *vms_ctx_root(const struct vms_ctx *ctx);
+
+/**
+ * vms_ctx_page_size() - the page size of the system read: sysconf() when
+ * live, the snapshot's recorded page size otherwise.  Since 0.1.
+ */
+unsigned long vms_ctx_page_size(const struct vms_ctx *ctx);
+
+/**
+ * vms_ctx_snapshot_info() - a value from a snapshot's description file
+ * ("format", "kernel", "page_size", "time", "privileged", ...), or NULL when
+ * absent or when the context is live.  Since 0.1.
+ */
+const char *vms_ctx_snapshot_info(const struct vms_ctx *ctx, const char *key);
+
+/**
+ * vms_ctx_openat() - open a file relative to the root, e.g. "proc/meminfo",
+ * read-only with O_CLOEXEC.  Returns an fd or a negative errno.  Since 0.1.
+ */
+int vms_ctx_openat(const struct vms_ctx *ctx, const char *relpath, int flags);
+
+/* ---------------------------------------------------------------------- */
+/* Counters: "Key: value [kB]" sets (smaps, smaps_rollup, meminfo, vmstat) */
+
+struct vms_counters;
+
+/*
+ * Well-known smaps keys.  The numbers are part of the ABI: new keys are only
+ * ever appended, never sorted in.  A key the kernel did not print is absent.
+ */
+enum vms_key {
+	VMS_KEY_SIZE = 0, /* Size */
+	VMS_KEY_KERNEL_PAGE_SIZE, /* KernelPageSize */
+	VMS_KEY_MMU_PAGE_SIZE, /* MMUPageSize */
+	VMS_KEY_RSS, /* Rss */
+	VMS_KEY_PSS, /* Pss */
+	VMS_KEY_PSS_DIRTY, /* Pss_Dirty (6.0) */
+	VMS_KEY_PSS_ANON, /* Pss_Anon (rollup only) */
+	VMS_KEY_PSS_FILE, /* Pss_File (rollup only) */
+	VMS_KEY_PSS_SHMEM, /* Pss_Shmem (rollup only) */
+	VMS_KEY_SHARED_CLEAN, /* Shared_Clean */
+	VMS_KEY_SHARED_DIRTY, /* Shared_Dirty */
+	VMS_KEY_PRIVATE_CLEAN, /* Private_Clean */
+	VMS_KEY_PRIVATE_DIRTY, /* Private_Dirty */
+	VMS_KEY_REFERENCED, /* Referenced */
+	VMS_KEY_ANONYMOUS, /* Anonymous */
+	VMS_KEY_KSM, /* KSM (6.8) */
+	VMS_KEY_LAZY_FREE, /* LazyFree */
+	VMS_KEY_ANON_HUGE_PAGES, /* AnonHugePages */
+	VMS_KEY_SHMEM_PMD_MAPPED, /* ShmemPmdMapped */
+	VMS_KEY_FILE_PMD_MAPPED, /* FilePmdMapped */
+	VMS_KEY_SHARED_HUGETLB, /* Shared_Hugetlb */
+	VMS_KEY_PRIVATE_HUGETLB, /* Private_Hugetlb */
+	VMS_KEY_SWAP, /* Swap */
+	VMS_KEY_SWAP_PSS, /* SwapPss */
+	VMS_KEY_LOCKED, /* Locked */
+	VMS_KEY_THP_ELIGIBLE, /* THPeligible (no unit) */
+	VMS_KEY_PROTECTION_KEY, /* ProtectionKey (no unit) */
+	VMS_KEY__COUNT
+};
+
+/** vms_key_name() - the kernel's name of @key ("Pss_Dirty"), NULL if unknown. Since 0.1. */
+const char *vms_key_name(enum vms_key key);
+
+/**
+ * vms_key_lookup() - the well-known key with kernel name @name, or -ENOENT.
+ * Since 0.1.
+ */
+int vms_key_lookup(const char *name);
+
+/**
+ * vms_counters_get() - the value of a well-known key.
+ * Values printed with a "kB" unit are returned in bytes; others as printed.
+ * Returns 0, -ENOENT when the kernel did not print the key, -EOVERFLOW when
+ * the value does not fit 64 bits once converted to bytes.  Since 0.1.
+ */
+int vms_counters_get(const struct vms_counters *c, enum vms_key key, uint64_t *value);
+
+/**
+ * vms_counters_find() - the value of any key by its kernel name
+ * ("MemTotal", "pgfault", "Pss_Dirty", or a key this library does not know).
+ * Same returns as vms_counters_get().  Since 0.1.
+ */
+int vms_counters_find(const struct vms_counters *c, const char *name, uint64_t *value);
+
+/** vms_counters_count() - how many keys were read, in file order. Since 0.1. */
+size_t vms_counters_count(const struct vms_counters *c);
+
+/**
+ * vms_counters_at() - the @i-th key as read: its kernel name, the value as
+ * printed (not scaled) and whether it carried a "kB" unit.  Returns 0 or
+ * -ERANGE.  Since 0.1.
+ */
+int vms_counters_at(const struct vms_counters *c, size_t i, const char **name, uint64_t *raw_value,
+		    bool *in_kb);
+
+/** vms_counters_free() - free counters returned by the library. Since 0.1. */
+void vms_counters_free(struct vms_counters *c);
+
+/**
+ * vms_counters_parse_fd() - parse a "Key: value [kB]" or "key value" file
+ * (meminfo, vmstat, smaps_rollup, status) from @fd, streaming.
+ * Lines that are not of that form are skipped and counted (see
+ * vms_counters_bad_lines()).  Returns 0, a negative errno from read(), or
+ * -ENOMEM.  Since 0.1.
+ */
+int vms_counters_parse_fd(int fd, struct vms_counters **out);
+
+/** vms_counters_bad_lines() - lines the parser could not read. Since 0.1. */
+size_t vms_counters_bad_lines(const struct vms_counters *c);
+
+/* ---------------------------------------------------------------------- */
+/* System tables                                                           */
+
+/**
+ * vms_meminfo_read(), vms_vmstat_read() - /proc/meminfo and /proc/vmstat of
+ * the context's root, by kernel key name (use vms_counters_find()).
+ * Returns 0, -ENOENT when the file is missing (a subset=pid procfs), -EACCES,
+ * -ENOMEM.  Since 0.1.
+ */
+int vms_meminfo_read(struct vms_ctx *ctx, struct vms_counters **out);
+int vms_vmstat_read(struct vms_ctx *ctx, struct vms_counters **out);
+
+/* One row of /proc/swaps. */
+struct vms_swap {
+	const char *filename; /* unescaped (\040 -> ' '), exact bytes */
+	const char *type; /* "partition", "file", or what the kernel printed */
+	uint64_t size; /* bytes */
+	uint64_t used; /* bytes */
+	int priority;
+};
+
+struct vms_swaps;
+
+/**
+ * vms_swaps_read() - /proc/swaps of the context's root.  Returns 0, -ENOENT,
+ * -EACCES, -EBADMSG for a row that cannot be parsed, -ENOMEM.  Since 0.1.
+ */
+int vms_swaps_read(struct vms_ctx *ctx, struct vms_swaps **out);
+int vms_swaps_parse_fd(int fd, struct vms_swaps **out);
+size_t vms_swaps_count(const struct vms_swaps *s);
+const struct vms_swap *vms_swaps_get(const struct vms_swaps *s, size_t i);
+void vms_swaps_free(struct vms_swaps *s);
+
+/* ---------------------------------------------------------------------- */
+/* Process table                                                           */
+
+/* What vms_ptable_read() should fill beyond pid/ppid/uid/state/comm/flags. */
+enum {
+	VMS_PT_USER = 1u << 0, /* user name of uid */
+	VMS_PT_CMDLINE = 1u << 1, /* cmdline */
+	VMS_PT_FAULTS = 1u << 2, /* minflt, majflt */
+	VMS_PT_OOM = 1u << 3, /* oom_score, oom_score_adj */
+	VMS_PT_CGROUP = 1u << 4, /* cgroup (v2 path, or the v1 lines) */
+	VMS_PT_VSZ = 1u << 5, /* vsz from stat */
+	VMS_PT_THREADS = 1u << 6, /* num_threads */
+};
+
+/* Bits of struct vms_proc_info.have: which optional fields were read. */
+enum {
+	VMS_HAVE_USER = 1u << 0,
+	VMS_HAVE_CMDLINE = 1u << 1,
+	VMS_HAVE_FAULTS = 1u << 2,
+	VMS_HAVE_OOM_SCORE = 1u << 3,
+	VMS_HAVE_OOM_ADJ = 1u << 4,
+	VMS_HAVE_CGROUP = 1u << 5,
+	VMS_HAVE_VSZ = 1u << 6,
+	VMS_HAVE_THREADS = 1u << 7,
+};
+
+struct vms_proc_info {
+	pid_t pid;
+	pid_t ppid;
+	uint32_t uid; /* effective uid (owner of /proc/PID) */
+	char state; /* stat field 3: R S D Z T t X I ... */
+	bool kthread; /* kernel thread (PF_KTHREAD or "Kthread: 1") */
+	unsigned int have; /* VMS_HAVE_* */
+	const char *comm; /* raw bytes from stat, never NULL */
+	const char *user; /* VMS_HAVE_USER; NULL when the uid has no name */
+	const char *cmdline; /* VMS_HAVE_CMDLINE; NULs turned into spaces */
+	const char *cgroup; /* VMS_HAVE_CGROUP */
+	uint64_t start_time; /* stat field 22, clock ticks since boot */
+	uint64_t vsz; /* bytes */
+	uint64_t minflt, majflt;
+	int oom_score, oom_score_adj;
+	int threads;
+};
+
+struct vms_ptable;
+
+/**
+ * vms_ptable_read() - list the processes (thread-group leaders) of the root.
+ * Live: through libproc2, asking only for the items @what needs.  Snapshot:
+ * from each proc/PID/{stat,status,cmdline}.  Processes that vanish while the
+ * table is built are left out.  Returns 0, -ENOENT when proc is missing,
+ * -ENOMEM, -EIO when libproc2 fails.  Since 0.1.
+ */
+int vms_ptable_read(struct vms_ctx *ctx, unsigned int what, struct vms_ptable **out);
+size_t vms_ptable_count(const struct vms_ptable *t);
+const struct vms_proc_info *vms_ptable_get(const struct vms_ptable *t, size_t i);
+void vms_ptable_free(struct vms_ptable *t);
+
+/**
+ * vms_proc_info_read() - read one process's table entry from its files
+ * (never libproc2), filling what @what asks for into @info, whose strings
+ * live as long as @p.  Returns 0, -ESRCH, -EACCES, -EPERM, -EBADMSG for a
+ * stat file that cannot be parsed.  Since 0.1.
+ */
+struct vms_proc;
+int vms_proc_info_read(struct vms_proc *p, unsigned int what, struct vms_proc_info *info);
+
+/**
+ * vms_stat_parse() - parse the text of a /proc/PID/stat file (split at the
+ * last ')', so that any comm works).  Fills pid, comm (pointing into @buf,
+ * which is modified), state, ppid, flags-derived kthread, minflt, majflt,
+ * threads, start_time, vsz.  Fields past the end of an older kernel's stat
+ * are left 0 and their VMS_HAVE_* bits clear.  Returns 0 or -EBADMSG.
+ * Since 0.1.
+ */
+int vms_stat_parse(char *buf, size_t len, struct vms_proc_info *info);
+
+/* ---------------------------------------------------------------------- */
+/* One process                                                             */
+
+/**
+ * vms_proc_open() - open process @pid: hold its proc/PID directory fd so
+ * that every later read is of this process or fails with -ESRCH.
+ * A zombie leader whose other threads still run is read through
+ * proc/PID/task/TID of a live thread.  Returns 0, -ESRCH when there is no
+ * such process, -EACCES/-EPERM when denied, -EINVAL for pid <= 0, -ENOMEM.
+ * Since 0.1.
+ */
+int vms_proc_open(struct vms_ctx *ctx, pid_t pid, struct vms_proc **out);
+void vms_proc_close(struct vms_proc *p);
+pid_t vms_proc_pid(const struct vms_proc *p);
+
+/**
+ * vms_proc_memory_tid() - the thread whose files are read for memory:
+ * the pid itself, or a live thread of a zombie leader.  Since 0.1.
+ */
+pid_t vms_proc_memory_tid(const struct vms_proc *p);
+
+/**
+ * vms_proc_openat() - open a file of the process (relative to proc/PID, or
+ * to the live thread's directory for memory files).  Returns an fd or a
+ * negative errno (-ESRCH when the process is gone).  Since 0.1.
+ */
+int vms_proc_openat(struct vms_proc *p, const char *name, int flags);
+
+/**
+ * vms_proc_state() - re-read the state letter through the held directory
+ * fd.  Returns the state (a positive char) or -ESRCH when the process is
+ * gone.  Since 0.1.
+ */
+int vms_proc_state(struct vms_proc *p);
+
+/**
+ * vms_proc_rollup() - read smaps_rollup.  Returns 0; -ESRCH when the process
+ * is gone or has no address space (zombie, kernel thread); -EACCES/-EPERM;
+ * -ENOMEM.  Since 0.1.
+ */
+int vms_proc_rollup(struct vms_proc *p, struct vms_counters **out);
+
+/* ---------------------------------------------------------------------- */
+/* Mappings                                                                */
+
+struct vms_mapping {
+	uint64_t start, end; /* [start, end) */
+	uint64_t offset; /* file offset */
+	uint64_t inode;
+	uint32_t dev_major, dev_minor;
+	char perms[5]; /* "r-xp", NUL-terminated */
+	/*
+	 * The name exactly as the kernel printed it, after the inode field and
+	 * its padding: trailing spaces kept, "\012" (the kernel's escape for a
+	 * newline) left as is, since a backslash is not escaped and the text
+	 * is therefore ambiguous.  Empty for an anonymous mapping.
+	 */
+	const char *name;
+	size_t name_len;
+	/* The name ends in " (deleted)".  The name *says* so: a file can be
+	 * called that. */
+	bool name_says_deleted;
+	/* smaps counters, when iterated with VMS_MAPS_SMAPS; else NULL. */
+	const struct vms_counters *counters;
+	/* The VmFlags line (two-letter codes separated by spaces), or NULL. */
+	const char *vm_flags;
+};
+
+enum {
+	VMS_MAPS_SMAPS = 1u << 0, /* read smaps (every counter) instead of maps */
+};
+
+struct vms_maps;
+
+/**
+ * vms_maps_open() - start iterating the mappings of @p, from maps, or from
+ * smaps with VMS_MAPS_SMAPS.  Returns 0, -ESRCH, -EACCES, -EPERM, -ENOMEM.
+ * Since 0.1.
+ */
+int vms_maps_open(struct vms_proc *p, unsigned int flags, struct vms_maps **out);
+
+/**
+ * vms_maps_open_fd() - iterate a maps or smaps text read from @fd (which the
+ * iterator does not close).  For tests, tools and fuzzers.  Since 0.1.
+ */
+int vms_maps_open_fd(int fd, unsigned int flags, struct vms_maps **out);
+
+/**
+ * vms_maps_next() - the next mapping.  Returns 1 and sets *@m (valid until
+ * the next call), 0 at the end, or a negative errno (-ESRCH, -EIO, -ENOMEM).
+ * Lines that are neither a mapping header nor a counter are skipped and
+ * counted: see vms_maps_bad_lines().  Since 0.1.
+ */
+int vms_maps_next(struct vms_maps *it, const struct vms_mapping **m);
+
+/**
+ * vms_maps_finish() - after the end, tell whether the walk was complete:
+ * 0, or -ESRCH when the process exited during the read (the kernel then
+ * ends the file early and the list is partial).  Since 0.1.
+ */
+int vms_maps_finish(struct vms_maps *it);
+
+size_t vms_maps_bad_lines(const struct vms_maps *it);
+void vms_maps_close(struct vms_maps *it);
+
+/**
+ * vms_maps_line_parse() - parse one maps header line (without its newline)
+ * into @m; @m->name points into @line.  Returns 0 or -EBADMSG.  Since 0.1.
+ */
+int vms_maps_line_parse(const char *line, size_t len, struct vms_mapping *m);
+
+/* ---------------------------------------------------------------------- */
+/* Helpers                                                                 */
+
+/**
+ * vms_parse_pid() - parse a PID given by a user: decimal digits only, no
+ * sign, no spaces, 1..4194304 (PID_MAX_LIMIT).  Returns 0 or -EINVAL
+ * (not a number) or -ERANGE.  Since 0.1.
+ */
+int vms_parse_pid(const char *s, pid_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

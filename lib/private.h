@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libvmscope: declarations shared by the library's own files, not exported. */
+#ifndef VMSCOPE_PRIVATE_H
+#define VMSCOPE_PRIVATE_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "vmscope/vmscope.h"
+
+#define VMS_EXPORT __attribute__((visibility("default")))
+#define VMS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+struct vms_ctx {
+	atomic_int refs;
+	unsigned int flags;
+	bool live;
+	int rootfd;
+	int procfd; /* root/proc, or -1 with procfd_err set */
+	int procfd_err;
+	char *root;
+	unsigned long page_size;
+	vms_log_fn log_fn;
+	void *log_data;
+	int log_prio;
+	/* snapshot description: key/value pairs */
+	char **info_keys;
+	char **info_vals;
+	size_t n_info;
+	/* etc/passwd of the root, loaded on first use */
+	pthread_mutex_t pw_lock;
+	bool pw_loaded;
+	uint32_t *pw_uids;
+	char **pw_names;
+	size_t n_pw;
+};
+
+void vms_log(const struct vms_ctx *ctx, int prio, const char *file, int line, const char *fn,
+	     const char *fmt, ...) VMS_PRINTF(6, 7);
+#define vms_err(ctx, ...) vms_log(ctx, VMS_LOG_ERR, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define vms_dbg(ctx, ...) vms_log(ctx, VMS_LOG_DEBUG, __FILE__, __LINE__, __func__, __VA_ARGS__)
+
+/*
+ * A streaming line reader over an fd: lines of any length, no whole-file
+ * slurp.  The returned line is NUL-terminated, without its '\n', and valid
+ * until the next call.
+ */
+struct vms_reader {
+	int fd;
+	char *buf;
+	size_t cap, start, end;
+	bool eof;
+};
+
+int vms_reader_init(struct vms_reader *r, int fd, size_t initial);
+/* Returns 1 and a line, 0 at EOF, or a negative errno. */
+int vms_reader_line(struct vms_reader *r, char **line, size_t *len);
+void vms_reader_release(struct vms_reader *r);
+
+/* read() that retries EINTR; returns bytes or -errno. */
+ssize_t vms_read_retry(int fd, void *buf, size_t len);
+
+/*
+ * Read a whole small file (stat, status, cmdline: bounded by @max) into a
+ * malloc'd, NUL-terminated buffer.  Returns bytes read or -errno.
+ */
+ssize_t vms_read_small(int dirfd, const char *name, size_t max, char **out);
+
+/* Counters internals. */
+struct vms_counters *vms_counters_new(void);
+void vms_counters_reset(struct vms_counters *c);
+/* Parse one "Key: value [kB]" / "key value" line; 0, -EBADMSG, -ENOMEM. */
+int vms_counters_add_line(struct vms_counters *c, const char *line, size_t len);
+
+/* Map an errno from opening a per-process file to what the API promises. */
+int vms_proc_errno(const struct vms_ctx *ctx, int err);
+
+/* Parse an unsigned decimal/hex u64 from [*p, end); advance *p. 0 or -EBADMSG/-ERANGE. */
+int vms_parse_u64(const char **p, const char *end, int base, uint64_t *out);
+
+/* A malloc'd user name for @uid from the root's etc/passwd, or NULL. */
+char *vms_passwd_name(struct vms_ctx *ctx, uint32_t uid);
+void vms_passwd_free(struct vms_ctx *ctx);
+
+struct vms_maps *vms_maps_new_for_proc(struct vms_proc *p, int fd, unsigned int flags);
+
+#endif

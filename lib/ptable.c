@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* libvmscope: the process table — libproc2 on the live system, the files otherwise. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libproc2/pids.h>
+
+#include "private.h"
+
+#define PF_KTHREAD 0x00200000UL
+
+struct vms_ptable {
+	struct vms_proc_info *v;
+	size_t n, cap;
+};
+
+VMS_EXPORT size_t vms_ptable_count(const struct vms_ptable *t)
+{
+	return t ? t->n : 0;
+}
+
+VMS_EXPORT const struct vms_proc_info *vms_ptable_get(const struct vms_ptable *t, size_t i)
+{
+	return t && i < t->n ? &t->v[i] : NULL;
+}
+
+static void info_free_strings(struct vms_proc_info *i)
+{
+	free((char *)i->comm);
+	free((char *)i->user);
+	free((char *)i->cmdline);
+	free((char *)i->cgroup);
+}
+
+VMS_EXPORT void vms_ptable_free(struct vms_ptable *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++)
+		info_free_strings(&t->v[i]);
+	free(t->v);
+	free(t);
+}
+
+static struct vms_proc_info *ptable_add(struct vms_ptable *t)
+{
+	if (t->n == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 256;
+		struct vms_proc_info *nv = realloc(t->v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		t->v = nv;
+		t->cap = ncap;
+	}
+	memset(&t->v[t->n], 0, sizeof(t->v[0]));
+	return &t->v[t->n++];
+}
+
+/* Duplicate the strings of @src into @dst, which owns them afterwards. */
+static int info_copy(struct vms_proc_info *dst, const struct vms_proc_info *src)
+{
+	*dst = *src;
+	dst->comm = strdup(src->comm ? src->comm : "");
+	dst->user = src->user ? strdup(src->user) : NULL;
+	dst->cmdline = src->cmdline ? strdup(src->cmdline) : NULL;
+	dst->cgroup = src->cgroup ? strdup(src->cgroup) : NULL;
+	if (!dst->comm || (src->user && !dst->user) || (src->cmdline && !dst->cmdline) ||
+	    (src->cgroup && !dst->cgroup)) {
+		info_free_strings(dst);
+		memset(dst, 0, sizeof(*dst));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* From the files: snapshots, and the live system on request               */
+
+static int ptable_from_files(struct vms_ctx *ctx, unsigned int what, struct vms_ptable *t)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd, ret = 0;
+
+	if (ctx->procfd < 0)
+		return ctx->procfd_err;
+	fd = openat(ctx->procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		struct vms_proc_info info, *slot;
+		struct vms_proc *p;
+		pid_t pid;
+
+		if (vms_parse_pid(de->d_name, &pid) < 0)
+			continue;
+		if (vms_proc_open(ctx, pid, &p) < 0)
+			continue; /* vanished between readdir and open */
+		ret = vms_proc_info_read(p, what, &info);
+		if (ret < 0) {
+			vms_proc_close(p);
+			if (ret == -ENOMEM)
+				break;
+			ret = 0;
+			continue;
+		}
+		slot = ptable_add(t);
+		ret = slot ? info_copy(slot, &info) : -ENOMEM;
+		if (ret < 0 && slot)
+			t->n--;
+		vms_proc_close(p);
+		if (ret < 0)
+			break;
+	}
+	closedir(d);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------- */
+/* libproc2                                                                */
+
+enum slot {
+	S_PID,
+	S_PPID,
+	S_EUID,
+	S_STATE,
+	S_CMD,
+	S_FLAGS,
+	S_BEGAN,
+	S_USER,
+	S_CMDLINE,
+	S_FLT_MIN,
+	S_FLT_MAJ,
+	S_OOM_SCORE,
+	S_OOM_ADJ,
+	S_CGROUP,
+	S_VSZ,
+	S_NLWP,
+	S__COUNT
+};
+
+static int ptable_from_libproc2(struct vms_ctx *ctx, unsigned int what, struct vms_ptable *t)
+{
+	enum pids_item items[S__COUNT];
+	int idx[S__COUNT];
+	int n = 0, ret = 0;
+	struct pids_info *info = NULL;
+	struct pids_fetch *f;
+
+	for (int i = 0; i < S__COUNT; i++)
+		idx[i] = -1;
+#define WANT(s, item)              \
+	do {                       \
+		idx[s] = n;        \
+		items[n++] = item; \
+	} while (0)
+	WANT(S_PID, PIDS_ID_PID);
+	WANT(S_PPID, PIDS_ID_PPID);
+	WANT(S_EUID, PIDS_ID_EUID);
+	WANT(S_STATE, PIDS_STATE);
+	WANT(S_CMD, PIDS_CMD);
+	WANT(S_FLAGS, PIDS_FLAGS);
+	WANT(S_BEGAN, PIDS_TICS_BEGAN);
+	if (what & VMS_PT_USER)
+		WANT(S_USER, PIDS_ID_EUSER);
+	if (what & VMS_PT_CMDLINE)
+		WANT(S_CMDLINE, PIDS_CMDLINE_V);
+	if (what & VMS_PT_FAULTS) {
+		WANT(S_FLT_MIN, PIDS_FLT_MIN);
+		WANT(S_FLT_MAJ, PIDS_FLT_MAJ);
+	}
+	if (what & VMS_PT_OOM) {
+		WANT(S_OOM_SCORE, PIDS_OOM_SCORE);
+		WANT(S_OOM_ADJ, PIDS_OOM_ADJ);
+	}
+	if (what & VMS_PT_CGROUP)
+		WANT(S_CGROUP, PIDS_CGROUP);
+	if (what & VMS_PT_VSZ)
+		WANT(S_VSZ, PIDS_VSIZE_BYTES);
+	if (what & VMS_PT_THREADS)
+		WANT(S_NLWP, PIDS_NLWP);
+#undef WANT
+
+	if (procps_pids_new(&info, items, n) < 0) {
+		vms_err(ctx, "libproc2: procps_pids_new failed");
+		return -EIO;
+	}
+	f = procps_pids_reap(info, PIDS_FETCH_TASKS_ONLY);
+	if (!f) {
+		vms_err(ctx, "libproc2: procps_pids_reap failed");
+		procps_pids_unref(&info);
+		return -EIO;
+	}
+	for (int i = 0; i < f->counts->total; i++) {
+		struct pids_stack *s = f->stacks[i];
+		struct vms_proc_info src = { 0 }, *slot;
+		char *cmdline = NULL;
+		char uidbuf[16];
+
+#define R(sl) (s->head[idx[sl]].result)
+		src.pid = R(S_PID).s_int;
+		src.ppid = R(S_PPID).s_int;
+		src.uid = R(S_EUID).u_int;
+		src.state = R(S_STATE).s_ch;
+		src.comm = R(S_CMD).str;
+		src.kthread = (R(S_FLAGS).ul_int & PF_KTHREAD) != 0;
+		src.start_time = R(S_BEGAN).ull_int;
+		if (idx[S_USER] >= 0) {
+			/* libproc2 prints the number when the uid has no name */
+			snprintf(uidbuf, sizeof(uidbuf), "%u", src.uid);
+			src.user = strcmp(R(S_USER).str, uidbuf) ? R(S_USER).str : NULL;
+			src.have |= VMS_HAVE_USER;
+		}
+		if (idx[S_CMDLINE] >= 0) {
+			char **v = R(S_CMDLINE).strv;
+			size_t len = 0, argc = 0;
+
+			/* libproc2 stands in "-" for an empty cmdline */
+			if (v && v[0] && !(strcmp(v[0], "-") == 0 && !v[1]))
+				while (v[argc])
+					argc++;
+			/* trailing empty arguments vanish in NUL-joined text too */
+			while (argc > 0 && v[argc - 1][0] == '\0')
+				argc--;
+			for (size_t a = 0; a < argc; a++)
+				len += strlen(v[a]) + 1;
+			cmdline = malloc(len + 1);
+			if (!cmdline) {
+				ret = -ENOMEM;
+				break;
+			}
+			cmdline[0] = '\0';
+			for (size_t a = 0, off = 0; a < argc; a++) {
+				size_t l = strlen(v[a]);
+
+				if (a)
+					cmdline[off++] = ' ';
+				memcpy(cmdline + off, v[a], l);
+				off += l;
+				cmdline[off] = '\0';
+			}
+			src.cmdline = cmdline;
+			src.have |= VMS_HAVE_CMDLINE;
+		}
+		if (idx[S_FLT_MIN] >= 0) {
+			src.minflt = R(S_FLT_MIN).ul_int;
+			src.majflt = R(S_FLT_MAJ).ul_int;
+			src.have |= VMS_HAVE_FAULTS;
+		}
+		if (idx[S_OOM_SCORE] >= 0) {
+			src.oom_score = R(S_OOM_SCORE).s_int;
+			src.oom_score_adj = R(S_OOM_ADJ).s_int;
+			src.have |= VMS_HAVE_OOM_SCORE | VMS_HAVE_OOM_ADJ;
+		}
+		if (idx[S_CGROUP] >= 0) {
+			const char *cg = R(S_CGROUP).str;
+
+			src.cgroup = strncmp(cg, "0::", 3) == 0 ? cg + 3 : cg;
+			src.have |= VMS_HAVE_CGROUP;
+		}
+		if (idx[S_VSZ] >= 0) {
+			src.vsz = R(S_VSZ).ul_int;
+			src.have |= VMS_HAVE_VSZ;
+		}
+		if (idx[S_NLWP] >= 0) {
+			src.threads = R(S_NLWP).s_int;
+			src.have |= VMS_HAVE_THREADS;
+		}
+#undef R
+		slot = ptable_add(t);
+		ret = slot ? info_copy(slot, &src) : -ENOMEM;
+		free(cmdline);
+		if (ret < 0) {
+			if (slot)
+				t->n--;
+			break;
+		}
+	}
+	procps_pids_unref(&info);
+	return ret;
+}
+
+VMS_EXPORT int vms_ptable_read(struct vms_ctx *ctx, unsigned int what, struct vms_ptable **out)
+{
+	struct vms_ptable *t;
+	int ret;
+
+	if (!ctx || !out)
+		return -EINVAL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	if (ctx->live && strcmp(ctx->root, "/") == 0 && !(ctx->flags & VMS_CTX_NO_LIBPROC2))
+		ret = ptable_from_libproc2(ctx, what, t);
+	else
+		ret = ptable_from_files(ctx, what, t);
+	if (ret < 0) {
+		vms_ptable_free(t);
+		return ret;
+	}
+	*out = t;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* etc/passwd of the root                                                  */
+
+static void passwd_load(struct vms_ctx *ctx)
+{
+	char *buf, *save = NULL;
+	size_t cap = 0;
+
+	ctx->pw_loaded = true;
+	if (vms_read_small(ctx->rootfd, "etc/passwd", 16 * 1024 * 1024, &buf) < 0)
+		return;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *name = line, *c1, *c2, *end;
+		unsigned long uid;
+
+		c1 = strchr(line, ':');
+		if (!c1)
+			continue;
+		c2 = strchr(c1 + 1, ':');
+		if (!c2)
+			continue;
+		uid = strtoul(c2 + 1, &end, 10);
+		if (end == c2 + 1 || *end != ':' || uid > UINT32_MAX)
+			continue;
+		*c1 = '\0';
+		if (ctx->n_pw == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			uint32_t *nu = realloc(ctx->pw_uids, ncap * sizeof(*nu));
+			char **nn;
+
+			if (!nu)
+				break;
+			ctx->pw_uids = nu;
+			nn = realloc(ctx->pw_names, ncap * sizeof(*nn));
+			if (!nn)
+				break;
+			ctx->pw_names = nn;
+			cap = ncap;
+		}
+		ctx->pw_names[ctx->n_pw] = strdup(name);
+		if (!ctx->pw_names[ctx->n_pw])
+			break;
+		ctx->pw_uids[ctx->n_pw++] = (uint32_t)uid;
+	}
+	free(buf);
+}
+
+char *vms_passwd_name(struct vms_ctx *ctx, uint32_t uid)
+{
+	char *name = NULL;
+
+	pthread_mutex_lock(&ctx->pw_lock);
+	if (!ctx->pw_loaded)
+		passwd_load(ctx);
+	/* the first entry for a uid wins, as getpwuid() does */
+	for (size_t i = 0; i < ctx->n_pw; i++)
+		if (ctx->pw_uids[i] == uid) {
+			name = strdup(ctx->pw_names[i]);
+			break;
+		}
+	pthread_mutex_unlock(&ctx->pw_lock);
+	return name;
+}
+
+void vms_passwd_free(struct vms_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_pw; i++)
+		free(ctx->pw_names[i]);
+	free(ctx->pw_names);
+	free(ctx->pw_uids);
+}
