@@ -175,6 +175,7 @@ struct mfig {
 };
 
 static struct vms_ctx *ctx;
+static bool json_all; /* --output-all: JSON carries every figure */
 
 static void __attribute__((noreturn)) usage(void)
 {
@@ -308,7 +309,7 @@ static void read_one(size_t i, void *data)
 		return;
 	}
 	ret = vms_proc_rollup(p, &r->roll);
-	if (ret == -ESRCH && r->info->state == 'Z') {
+	if ((ret == -ESRCH || ret == -ENOENT) && r->info->state == 'Z') {
 		/* a zombie has given its memory back: it really holds 0 */
 		ret = 0;
 	}
@@ -797,7 +798,7 @@ static void json_process(cJSON *arr, const struct cx_table *t, size_t row)
 			cx_json_int(o, columns[ident[i]].name, c->i);
 	}
 	/* every figure by default; only the asked-for ones with -o */
-	cx_json_row(o, t, row, !ctl.out.output && !ctl.out.output_all ? true : ctl.out.output_all);
+	cx_json_row(o, t, row, !ctl.out.output || json_all);
 	cJSON_DeleteItemFromObjectCaseSensitive(o, "name");
 	cJSON_DeleteItemFromObjectCaseSensitive(o, "procs");
 	cJSON_AddItemToArray(arr, o);
@@ -865,7 +866,7 @@ static void build_mapping_groups(struct prow *rows, size_t n, struct cx_table *g
 
 static void report_skipped(const struct prow *rows, size_t n)
 {
-	size_t denied = 0, eperm = 0, vanished = 0, other = 0;
+	size_t denied = 0, eperm = 0, vanished = 0, missing = 0, other = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		int e = rows[i].err;
@@ -882,6 +883,8 @@ static void report_skipped(const struct prow *rows, size_t n)
 			eperm++;
 		else if (e == -ESRCH)
 			vanished++;
+		else if (e == -ENOENT)
+			missing++;
 		else
 			other++;
 	}
@@ -894,6 +897,9 @@ static void report_skipped(const struct prow *rows, size_t n)
 			PROCS(eperm));
 	if (vanished)
 		cx_warn("%zu %s vanished while being read", PROCS(vanished));
+	if (missing)
+		cx_warn("%zu %s without smaps_rollup in the snapshot (not captured)",
+			PROCS(missing));
 	if (other)
 		cx_warn("%zu %s could not be read", PROCS(other));
 #undef PROCS
@@ -1022,8 +1028,13 @@ static int print_result(struct cx_table *t, struct cx_table *out, struct prow *r
 		if (ctl.totals) {
 			size_t tr = add_totals(out, shown);
 
+			uint64_t procs = 0;
+
+			for (size_t r = 0; r < shown; r++)
+				procs += cx_cell(out, r, C_PROCS)->u;
 			copy_row(&tt, cx_table_add_row(&tt), out, tr);
 			cx_set_str(&tt, tt.nrows - 1, C_NAME, "TOTAL");
+			cx_set_u64(&tt, tt.nrows - 1, C_PROCS, procs);
 		}
 		cx_table_print(&tt, &ctl.out, stdout);
 		cx_table_free(&tt);
@@ -1289,6 +1300,26 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	if (ctl.out.output_all) {
+		/* every column that means something for this kind of row */
+		static char all[2048];
+		size_t o = 0;
+
+		for (size_t k = 0; k < ncolumns; k++) {
+			bool group_col = k == C_NAME || k == C_PROCS;
+
+			if (ctl.by == BY_NONE ? group_col : !(group_col || is_summed_col(k)))
+				continue;
+			if (ctl.by == BY_MAPPING && !group_col && k != C_RSS && k != C_PSS &&
+			    k != C_USS && k != C_SWAP && k != C_SWAP_PSS)
+				continue;
+			o += (size_t)snprintf(all + o, sizeof(all) - o, "%s%s", o ? "," : "",
+					      columns[k].name);
+		}
+		ctl.out.output = all;
+		ctl.out.output_all = false;
+		json_all = true;
+	}
 	/* the process table: processes whose memory could be read */
 	cx_table_init(&t, columns, ncolumns,
 		      ctl.by == BY_NONE ? "pid,user,swap,uss,pss,rss,cmdline" :

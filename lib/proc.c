@@ -434,11 +434,18 @@ VMS_EXPORT int vms_proc_info_read(struct vms_proc *p, unsigned int what, struct 
 
 			while (n > 0 && s[n - 1] == '\n')
 				s[--n] = '\0';
-			/* cgroup v2 only: "0::/path" */
-			if (strncmp(s, "0::", 3) == 0 && !strchr(s, '\n'))
-				info->cgroup = s + 3;
-			else
-				info->cgroup = s;
+			/* the unified (v2) hierarchy's line, "0::/path", when there is one */
+			for (char *l = s; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+				if (strncmp(l, "0::", 3) == 0) {
+					char *nl = strchr(l, '\n');
+
+					if (nl)
+						*nl = '\0';
+					s = l + 3;
+					break;
+				}
+			}
+			info->cgroup = s;
 			info->have |= VMS_HAVE_CGROUP;
 		}
 	}

@@ -184,7 +184,7 @@ static int ptable_from_libproc2(struct vms_ctx *ctx, unsigned int what, struct v
 		WANT(S_OOM_ADJ, PIDS_OOM_ADJ);
 	}
 	if (what & VMS_PT_CGROUP)
-		WANT(S_CGROUP, PIDS_CGROUP);
+		WANT(S_CGROUP, PIDS_CGROUP_V);
 	if (what & VMS_PT_VSZ)
 		WANT(S_VSZ, PIDS_VSIZE_BYTES);
 	if (what & VMS_PT_THREADS)
@@ -263,9 +263,15 @@ static int ptable_from_libproc2(struct vms_ctx *ctx, unsigned int what, struct v
 			src.have |= VMS_HAVE_OOM_SCORE | VMS_HAVE_OOM_ADJ;
 		}
 		if (idx[S_CGROUP] >= 0) {
-			const char *cg = R(S_CGROUP).str;
+			char **cg = R(S_CGROUP).strv;
 
-			src.cgroup = strncmp(cg, "0::", 3) == 0 ? cg + 3 : cg;
+			/* the unified (v2) hierarchy's line, as the file reader picks */
+			src.cgroup = cg && cg[0] ? cg[0] : "";
+			for (char **l = cg; l && *l; l++)
+				if (strncmp(*l, "0::", 3) == 0) {
+					src.cgroup = *l + 3;
+					break;
+				}
 			src.have |= VMS_HAVE_CGROUP;
 		}
 		if (idx[S_VSZ] >= 0) {

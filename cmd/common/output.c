@@ -470,17 +470,22 @@ char *cx_om_label(const char *s)
 {
 	bool changed;
 	char *clean = utf8_clean(s, &changed);
-	char *out = malloc(strlen(clean) * 2 + 1), *o = out;
+	char *out = malloc(strlen(clean) * 5 + 1), *o = out;
 
 	if (!out)
 		oom();
 	for (const char *p = clean; *p; p++) {
-		if (*p == '\\' || *p == '"') {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == '\\' || ch == '"') {
 			*o++ = '\\';
 			*o++ = *p;
-		} else if (*p == '\n') {
+		} else if (ch == '\n') {
 			*o++ = '\\';
 			*o++ = 'n';
+		} else if (ch < 0x20 || ch == 0x7f) {
+			/* no raw control byte in a file someone may cat: an escaped "\xNN" */
+			o += sprintf(o, "\\\\x%02x", ch);
 		} else {
 			*o++ = *p;
 		}
