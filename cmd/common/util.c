@@ -36,7 +36,7 @@ void cx_init(const char *prog)
 	 */
 	for (int fd = 0; fd <= 2; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
-			int nfd = open("/dev/null", O_RDONLY);
+			int nfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 			if (nfd >= 0 && nfd != fd)
 				close(nfd);
