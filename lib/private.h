@@ -68,6 +68,11 @@ ssize_t vms_read_retry(int fd, void *buf, size_t len);
  */
 ssize_t vms_read_small(int dirfd, const char *name, size_t max, char **out);
 
+/* cmdline is read up to this many bytes (ps reads 128 KiB). */
+#define VMS_CMDLINE_MAX (2 * 1024 * 1024)
+/* Turn a NUL-separated cmdline of @n bytes into one space-separated string. */
+void vms_cmdline_join(char *buf, size_t n);
+
 /* Counters internals. */
 struct vms_counters *vms_counters_new(void);
 void vms_counters_reset(struct vms_counters *c);

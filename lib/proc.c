@@ -13,7 +13,6 @@
 #define PF_KTHREAD 0x00200000UL
 #define STAT_MAX 4096
 #define STATUS_MAX (64 * 1024)
-#define CMDLINE_MAX (2 * 1024 * 1024)
 
 struct vms_proc {
 	struct vms_ctx *ctx;
@@ -320,6 +319,17 @@ VMS_EXPORT int vms_stat_parse(char *buf, size_t len, struct vms_proc_info *info)
 	return 0;
 }
 
+void vms_cmdline_join(char *buf, size_t n)
+{
+	/* arguments are NUL-separated; the last NUL ends the list */
+	while (n > 0 && buf[n - 1] == '\0')
+		n--;
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+}
+
 static char *status_value(char *status, const char *key)
 {
 	size_t klen = strlen(key);
@@ -402,15 +412,9 @@ VMS_EXPORT int vms_proc_info_read(struct vms_proc *p, unsigned int what, struct 
 
 		free(p->cmdline_buf);
 		p->cmdline_buf = NULL;
-		n = vms_read_small(p->dirfd, "cmdline", CMDLINE_MAX, &p->cmdline_buf);
+		n = vms_read_small(p->dirfd, "cmdline", VMS_CMDLINE_MAX, &p->cmdline_buf);
 		if (n >= 0) {
-			/* arguments are NUL-separated; the last NUL ends the list */
-			while (n > 0 && p->cmdline_buf[n - 1] == '\0')
-				n--;
-			for (ssize_t i = 0; i < n; i++)
-				if (p->cmdline_buf[i] == '\0')
-					p->cmdline_buf[i] = ' ';
-			p->cmdline_buf[n] = '\0';
+			vms_cmdline_join(p->cmdline_buf, (size_t)n);
 			info->cmdline = p->cmdline_buf;
 			info->have |= VMS_HAVE_CMDLINE;
 		} else if (n == -ENOMEM) {

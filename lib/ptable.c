@@ -129,16 +129,41 @@ static int ptable_from_files(struct vms_ctx *ctx, unsigned int what, struct vms_
 /* ---------------------------------------------------------------------- */
 /* libproc2                                                                */
 
+/* The raw comm and cmdline of @pid (cmdline NULs turned into spaces). */
+static int read_raw_names(struct vms_ctx *ctx, pid_t pid, unsigned int what, char **comm,
+			  char **cmdline)
+{
+	char path[32];
+	ssize_t n;
+
+	*comm = *cmdline = NULL;
+	snprintf(path, sizeof(path), "%d/comm", (int)pid);
+	n = vms_read_small(ctx->procfd, path, 256, comm);
+	if (n < 0)
+		return (int)n;
+	if (n > 0 && (*comm)[n - 1] == '\n')
+		(*comm)[n - 1] = '\0';
+	if (!(what & VMS_PT_CMDLINE))
+		return 0;
+	snprintf(path, sizeof(path), "%d/cmdline", (int)pid);
+	n = vms_read_small(ctx->procfd, path, VMS_CMDLINE_MAX, cmdline);
+	if (n < 0) {
+		free(*comm);
+		*comm = NULL;
+		return (int)n;
+	}
+	vms_cmdline_join(*cmdline, (size_t)n);
+	return 0;
+}
+
 enum slot {
 	S_PID,
 	S_PPID,
 	S_EUID,
 	S_STATE,
-	S_CMD,
 	S_FLAGS,
 	S_BEGAN,
 	S_USER,
-	S_CMDLINE,
 	S_FLT_MIN,
 	S_FLT_MAJ,
 	S_OOM_SCORE,
@@ -168,13 +193,10 @@ static int ptable_from_libproc2(struct vms_ctx *ctx, unsigned int what, struct v
 	WANT(S_PPID, PIDS_ID_PPID);
 	WANT(S_EUID, PIDS_ID_EUID);
 	WANT(S_STATE, PIDS_STATE);
-	WANT(S_CMD, PIDS_CMD);
 	WANT(S_FLAGS, PIDS_FLAGS);
 	WANT(S_BEGAN, PIDS_TICS_BEGAN);
 	if (what & VMS_PT_USER)
 		WANT(S_USER, PIDS_ID_EUSER);
-	if (what & VMS_PT_CMDLINE)
-		WANT(S_CMDLINE, PIDS_CMDLINE_V);
 	if (what & VMS_PT_FAULTS) {
 		WANT(S_FLT_MIN, PIDS_FLT_MIN);
 		WANT(S_FLT_MAJ, PIDS_FLT_MAJ);
@@ -204,7 +226,7 @@ static int ptable_from_libproc2(struct vms_ctx *ctx, unsigned int what, struct v
 	for (int i = 0; i < f->counts->total; i++) {
 		struct pids_stack *s = f->stacks[i];
 		struct vms_proc_info src = { 0 }, *slot;
-		char *cmdline = NULL;
+		char *cmdline = NULL, *comm = NULL;
 		char uidbuf[16];
 
 #define R(sl) (s->head[idx[sl]].result)
@@ -212,7 +234,6 @@ static int ptable_from_libproc2(struct vms_ctx *ctx, unsigned int what, struct v
 		src.ppid = R(S_PPID).s_int;
 		src.uid = R(S_EUID).u_int;
 		src.state = R(S_STATE).s_ch;
-		src.comm = R(S_CMD).str;
 		src.kthread = (R(S_FLAGS).ul_int & PF_KTHREAD) != 0;
 		src.start_time = R(S_BEGAN).ull_int;
 		if (idx[S_USER] >= 0) {
@@ -221,34 +242,20 @@ static int ptable_from_libproc2(struct vms_ctx *ctx, unsigned int what, struct v
 			src.user = strcmp(R(S_USER).str, uidbuf) ? R(S_USER).str : NULL;
 			src.have |= VMS_HAVE_USER;
 		}
-		if (idx[S_CMDLINE] >= 0) {
-			char **v = R(S_CMDLINE).strv;
-			size_t len = 0, argc = 0;
-
-			/* libproc2 stands in "-" for an empty cmdline */
-			if (v && v[0] && !(strcmp(v[0], "-") == 0 && !v[1]))
-				while (v[argc])
-					argc++;
-			/* trailing empty arguments vanish in NUL-joined text too */
-			while (argc > 0 && v[argc - 1][0] == '\0')
-				argc--;
-			for (size_t a = 0; a < argc; a++)
-				len += strlen(v[a]) + 1;
-			cmdline = malloc(len + 1);
-			if (!cmdline) {
-				ret = -ENOMEM;
-				break;
-			}
-			cmdline[0] = '\0';
-			for (size_t a = 0, off = 0; a < argc; a++) {
-				size_t l = strlen(v[a]);
-
-				if (a)
-					cmdline[off++] = ' ';
-				memcpy(cmdline + off, v[a], l);
-				off += l;
-				cmdline[off] = '\0';
-			}
+		/*
+		 * libproc2 escapes comm and turns newlines in cmdline into
+		 * spaces; vmscope keeps the raw bytes and escapes on output,
+		 * so these two come from the files themselves.
+		 */
+		ret = read_raw_names(ctx, src.pid, what, &comm, &cmdline);
+		if (ret == -ENOMEM)
+			break;
+		if (ret < 0) {
+			ret = 0;
+			continue; /* gone since libproc2 saw it */
+		}
+		src.comm = comm;
+		if (what & VMS_PT_CMDLINE) {
 			src.cmdline = cmdline;
 			src.have |= VMS_HAVE_CMDLINE;
 		}
@@ -286,6 +293,7 @@ static int ptable_from_libproc2(struct vms_ctx *ctx, unsigned int what, struct v
 		slot = ptable_add(t);
 		ret = slot ? info_copy(slot, &src) : -ENOMEM;
 		free(cmdline);
+		free(comm);
 		if (ret < 0) {
 			if (slot)
 				t->n--;
