@@ -434,20 +434,9 @@ static void fill_process(struct cx_table *t, size_t row, const struct prow *r)
 	cx_set_str(t, row, C_USER, (pi->have & VMS_HAVE_USER) && pi->user ? pi->user : uid);
 	cx_set_str(t, row, C_STATE, st);
 	cx_set_str(t, row, C_COMM, pi->comm);
-	if (pi->have & VMS_HAVE_CMDLINE) {
-		/* an empty cmdline (kernel thread, argc==0 exec): show [comm] as ps does */
-		if (pi->cmdline[0]) {
-			cx_set_str(t, row, C_CMDLINE, pi->cmdline);
-		} else {
-			char *b = malloc(strlen(pi->comm) + 3);
-
-			if (!b)
-				exit(CX_EXIT_FAILURE);
-			sprintf(b, "[%s]", pi->comm);
-			cx_set_str(t, row, C_CMDLINE, b);
-			free(b);
-		}
-	}
+	/* raw; an empty one is shown as [comm] in text output only */
+	if (pi->have & VMS_HAVE_CMDLINE)
+		cx_set_str(t, row, C_CMDLINE, pi->cmdline);
 	if (pi->have & VMS_HAVE_FAULTS) {
 		cx_set_u64(t, row, C_MINFLT, pi->minflt);
 		cx_set_u64(t, row, C_MAJFLT, pi->majflt);
@@ -971,7 +960,8 @@ static int print_result(struct cx_table *t, struct cx_table *out, struct prow *r
 			o = cJSON_CreateObject();
 			if (ctl.by != BY_MAPPING)
 				cx_json_str(o, "by", bys[ctl.by]);
-			cx_json_str(o, "name", cx_cell(out, r, C_NAME)->s);
+			cx_json_str(o, ctl.by == BY_MAPPING ? "name" : "key",
+				    cx_cell(out, r, C_NAME)->s);
 			cx_json_u64(o, "processes", cx_cell(out, r, C_PROCS)->u);
 			json_figures(o, out, r, ctl.by == BY_MAPPING);
 			if (ctl.tree) {
@@ -1002,6 +992,21 @@ static int print_result(struct cx_table *t, struct cx_table *out, struct prow *r
 	if (ctl.out.format == CX_FMT_OPENMETRICS) {
 		print_openmetrics(out, shown, bys[ctl.by]);
 		return CX_EXIT_OK;
+	}
+	/* text: an empty command line (argc == 0 exec, kernel thread) as ps shows it */
+	for (size_t r = 0; r < t->nrows; r++) {
+		struct cx_cell *cmd = cx_cell(t, r, C_CMDLINE);
+
+		if (!cmd->null && !cmd->s[0]) {
+			const char *comm = cx_cell(t, r, C_COMM)->s;
+			char *b = malloc(strlen(comm) + 3);
+
+			if (!b)
+				exit(CX_EXIT_FAILURE);
+			sprintf(b, "[%s]", comm);
+			cx_set_str(t, r, C_CMDLINE, b);
+			free(b);
+		}
 	}
 	if (ctl.tree) {
 		/* groups with their processes under them, labelled "PID COMM" */
