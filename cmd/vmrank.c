@@ -593,7 +593,8 @@ static int system_ledger(struct prow *rows, size_t n, size_t skipped)
 		    "meminfo Buffers + Cached - Shmem - sum(Pss_File)");
 		ROW("shmem/tmpfs, not mapped", MI("Shmem") - (int64_t)sum_shmem,
 		    "meminfo Shmem - sum(Pss_Shmem)");
-		ROW("swap cache", MI("SwapCached"), "meminfo SwapCached");
+		ROW("swap cache", MI("SwapCached"),
+		    "meminfo SwapCached (mapped ones are in Pss_Anon too)");
 		ROW("kernel: slab reclaimable", MI("SReclaimable"), "meminfo SReclaimable");
 		ROW("kernel: slab unreclaimable", MI("SUnreclaim"), "meminfo SUnreclaim");
 		ROW("kernel: page tables", MI("PageTables"), "meminfo PageTables");
@@ -601,7 +602,8 @@ static int system_ledger(struct prow *rows, size_t n, size_t skipped)
 			ROW("kernel: secondary page tables", MI("SecPageTables"),
 			    "meminfo SecPageTables");
 		ROW("kernel: stacks", MI("KernelStack"), "meminfo KernelStack");
-		ROW("kernel: vmalloc", MI("VmallocUsed"), "meminfo VmallocUsed");
+		ROW("kernel: vmalloc", MI("VmallocUsed"),
+		    "meminfo VmallocUsed (holds KernelStack too with CONFIG_VMAP_STACK)");
 		if (HAS("Percpu"))
 			ROW("kernel: percpu", MI("Percpu"), "meminfo Percpu");
 		if (HAS("Hugetlb"))
@@ -619,6 +621,7 @@ static int system_ledger(struct prow *rows, size_t n, size_t skipped)
 		cJSON *doc = cx_json_doc(), *sys = cJSON_CreateObject(), *arr = cJSON_CreateArray();
 
 		cx_json_str(doc, "root", vms_ctx_root(ctx));
+		cx_json_str(doc, "consistency", "per-file, non-atomic");
 		cx_json_u64(sys, "mem_total", total);
 		for (size_t i = 0; i < nl; i++) {
 			cJSON *o = cJSON_CreateObject();
