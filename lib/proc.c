@@ -179,13 +179,8 @@ VMS_EXPORT int vms_proc_openat(struct vms_proc *p, const char *name, int flags)
 
 	if (!name || name[0] == '/' || strstr(name, ".."))
 		return -EINVAL;
-	if (is_memory_file(name)) {
-		int ret = resolve_memory_dir(p);
-
-		if (ret < 0)
-			return ret;
+	if (is_memory_file(name))
 		dfd = p->memdirfd;
-	}
 	fd = openat(dfd, name,
 		    (flags & ~(O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) | O_RDONLY | O_CLOEXEC |
 			    O_NOCTTY);
@@ -206,28 +201,44 @@ VMS_EXPORT int vms_proc_rollup(struct vms_proc *p, struct vms_counters **out)
 	int fd, ret;
 
 	fd = vms_proc_openat(p, "smaps_rollup", 0);
-	if (fd < 0)
-		return fd;
-	ret = vms_counters_parse_fd(fd, &c);
-	close(fd);
-	if (ret < 0)
-		return vms_proc_errno(p->ctx, ret);
-	/* an empty file: the address space went away (exit, zombie) */
-	if (vms_counters_count(c) == 0) {
+	if (fd >= 0) {
+		ret = vms_counters_parse_fd(fd, &c);
+		close(fd);
+		if (ret < 0)
+			return vms_proc_errno(p->ctx, ret);
+		/* an empty file: the address space went away (exit, zombie) */
+		if (vms_counters_count(c) > 0) {
+			*out = c;
+			return 0;
+		}
 		vms_counters_free(c);
-		return -ESRCH;
+		fd = -ESRCH;
 	}
-	*out = c;
-	return 0;
+	/*
+	 * No address space: gone, a zombie, or a zombie leader whose threads
+	 * still run.  Only now is it worth reading stat to tell which.
+	 */
+	if ((fd == -ESRCH || fd == -ENOENT) && !p->mem_resolved) {
+		ret = resolve_memory_dir(p);
+		if (ret < 0)
+			return ret;
+		if (p->memdirfd != p->dirfd)
+			return vms_proc_rollup(p, out);
+	}
+	return fd;
 }
 
 VMS_EXPORT int vms_maps_open(struct vms_proc *p, unsigned int flags, struct vms_maps **out)
 {
 	struct vms_maps *it;
-	int fd;
+	int fd, ret;
 
 	if (!p || !out || (flags & ~VMS_MAPS_SMAPS))
 		return -EINVAL;
+	/* a zombie leader's maps reads empty: find its live thread first */
+	ret = resolve_memory_dir(p);
+	if (ret < 0)
+		return ret;
 	fd = vms_proc_openat(p, (flags & VMS_MAPS_SMAPS) ? "smaps" : "maps", 0);
 	if (fd < 0)
 		return fd;

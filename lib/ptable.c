@@ -130,19 +130,30 @@ static int ptable_from_files(struct vms_ctx *ctx, unsigned int what, struct vms_
 /* libproc2                                                                */
 
 /* The raw comm and cmdline of @pid (cmdline NULs turned into spaces). */
-static int read_raw_names(struct vms_ctx *ctx, pid_t pid, unsigned int what, char **comm,
-			  char **cmdline)
+static int read_raw_names(struct vms_ctx *ctx, pid_t pid, unsigned int what, const char *escaped,
+			  char **comm, char **cmdline)
 {
 	char path[32];
 	ssize_t n;
 
 	*comm = *cmdline = NULL;
+	/*
+	 * libproc2 replaces what it escapes with '?' or '.', and changes
+	 * nothing else: without those, its comm is the raw one.
+	 */
+	if (!strpbrk(escaped, "?.")) {
+		*comm = strdup(escaped);
+		if (!*comm)
+			return -ENOMEM;
+		goto cmdline;
+	}
 	snprintf(path, sizeof(path), "%d/comm", (int)pid);
 	n = vms_read_small(ctx->procfd, path, 256, comm);
 	if (n < 0)
 		return (int)n;
 	if (n > 0 && (*comm)[n - 1] == '\n')
 		(*comm)[n - 1] = '\0';
+cmdline:
 	if (!(what & VMS_PT_CMDLINE))
 		return 0;
 	snprintf(path, sizeof(path), "%d/cmdline", (int)pid);
@@ -161,6 +172,7 @@ enum slot {
 	S_PPID,
 	S_EUID,
 	S_STATE,
+	S_CMD,
 	S_FLAGS,
 	S_BEGAN,
 	S_USER,
@@ -193,6 +205,7 @@ static int ptable_from_libproc2(struct vms_ctx *ctx, unsigned int what, struct v
 	WANT(S_PPID, PIDS_ID_PPID);
 	WANT(S_EUID, PIDS_ID_EUID);
 	WANT(S_STATE, PIDS_STATE);
+	WANT(S_CMD, PIDS_CMD);
 	WANT(S_FLAGS, PIDS_FLAGS);
 	WANT(S_BEGAN, PIDS_TICS_BEGAN);
 	if (what & VMS_PT_USER)
@@ -247,7 +260,7 @@ static int ptable_from_libproc2(struct vms_ctx *ctx, unsigned int what, struct v
 		 * spaces; vmscope keeps the raw bytes and escapes on output,
 		 * so these two come from the files themselves.
 		 */
-		ret = read_raw_names(ctx, src.pid, what, &comm, &cmdline);
+		ret = read_raw_names(ctx, src.pid, what, R(S_CMD).str, &comm, &cmdline);
 		if (ret == -ENOMEM)
 			break;
 		if (ret < 0) {
