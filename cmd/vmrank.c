@@ -159,6 +159,8 @@ static struct {
 
 /* One process as read. */
 struct prow {
+	pid_t pid;
+	bool done; /* memory already read */
 	const struct vms_proc_info *info;
 	struct vms_counters *roll;
 	int err; /* reading its memory: 0 or -errno */
@@ -301,18 +303,15 @@ static void read_one(size_t i, void *data)
 	struct vms_proc *p;
 	int ret;
 
-	if (r->no_mm)
+	if (r->no_mm || r->done)
 		return;
-	ret = vms_proc_open(ctx, r->info->pid, &p);
+	r->done = true;
+	ret = vms_proc_open(ctx, r->pid, &p);
 	if (ret < 0) {
 		r->err = ret;
 		return;
 	}
 	ret = vms_proc_rollup(p, &r->roll);
-	if ((ret == -ESRCH || ret == -ENOENT) && r->info->state == 'Z') {
-		/* a zombie has given its memory back: it really holds 0 */
-		ret = 0;
-	}
 	r->err = ret;
 	if (ret == 0 && ctl.by == BY_PROGRAM) {
 		char buf[4096];
@@ -359,6 +358,13 @@ static void read_one(size_t i, void *data)
 		}
 	}
 	vms_proc_close(p);
+}
+
+static int cmp_prow_pid(const void *a, const void *b)
+{
+	pid_t x = ((const struct prow *)a)->pid, y = ((const struct prow *)b)->pid;
+
+	return (x > y) - (x < y);
 }
 
 static bool user_matches(const struct vms_proc_info *pi)
@@ -1105,7 +1111,9 @@ int main(int argc, char **argv)
 	};
 	struct vms_ptable *pt;
 	struct prow *rows;
-	size_t nrows = 0, skipped = 0, ok_rows = 0;
+	size_t nrows = 0, skipped = 0, ok_rows = 0, npre = 0;
+	struct prow *pre = NULL;
+	struct cx_parallel *bg = NULL;
 	struct cx_table t, gt;
 	unsigned int what;
 	int c, ret, status = CX_EXIT_OK;
@@ -1255,7 +1263,27 @@ int main(int argc, char **argv)
 		what |= VMS_PT_OOM;
 	if (ctl.by == BY_CGROUP)
 		what |= VMS_PT_CGROUP;
+	/*
+	 * A whole-system scan reads every smaps_rollup on background threads
+	 * while the process table is built: the kernel's page walks are the
+	 * cost, and they overlap libproc2's work on another core.
+	 */
+	if (!ctl.npids && !ctl.nusers && !ctl.have_regex) {
+		pid_t *pids;
+
+		if (vms_pids_read(ctx, &pids, &npre) == 0) {
+			pre = calloc(npre + 1, sizeof(*pre));
+			if (!pre)
+				return CX_EXIT_FAILURE;
+			for (size_t i = 0; i < npre; i++)
+				pre[i].pid = pids[i];
+			free(pids);
+			bg = cx_parallel_spawn(npre, ctl.jobs, read_one, pre);
+		}
+	}
 	ret = vms_ptable_read(ctx, what, &pt);
+	if (bg)
+		cx_parallel_join(bg);
 	if (ret < 0) {
 		cx_warn("cannot read the process table: %s", strerror(-ret));
 		vms_ctx_unref(ctx);
@@ -1273,6 +1301,7 @@ int main(int argc, char **argv)
 			continue;
 		if (ctl.system && pi->kthread)
 			continue;
+		rows[nrows].pid = pi->pid;
 		rows[nrows].info = pi;
 		rows[nrows].named = ctl.system ? false : named;
 		rows[nrows].no_mm = pi->kthread;
@@ -1290,7 +1319,39 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (pre) {
+		/* take what the background readers found, by pid */
+		for (size_t i = 0; i < nrows; i++) {
+			struct prow key = { .pid = rows[i].pid }, *hit;
+
+			hit = bsearch(&key, pre, npre, sizeof(*pre), cmp_prow_pid);
+			if (!hit || rows[i].no_mm)
+				continue;
+			rows[i].done = true;
+			rows[i].err = hit->err;
+			rows[i].roll = hit->roll;
+			rows[i].program = hit->program;
+			rows[i].maps = hit->maps;
+			hit->roll = NULL;
+			hit->program = NULL;
+			hit->maps = NULL;
+		}
+		for (size_t i = 0; i < npre; i++) {
+			vms_counters_free(pre[i].roll);
+			free(pre[i].program);
+			cx_strmap_free(pre[i].maps);
+		}
+		free(pre);
+	}
+	/* the rest (born after the readdir, or every one when filtering) */
 	cx_parallel_for(nrows, ctl.jobs, read_one, rows);
+	for (size_t i = 0; i < nrows; i++) {
+		int e = rows[i].err;
+
+		/* a zombie has given its memory back: it really holds 0 */
+		if ((e == -ESRCH || e == -ENOENT) && rows[i].info->state == 'Z')
+			rows[i].err = 0;
+	}
 
 	for (size_t i = 0; i < nrows; i++)
 		if (!rows[i].err)

@@ -271,7 +271,7 @@ VMS_EXPORT int vms_maps_finish(struct vms_maps *it)
 	 * A process that exits mid-read makes the kernel end the file early
 	 * (read returns 0).  Look at it again through the held directory.
 	 */
-	st = vms_proc_state(it->proc);
+	st = vms_proc_memory_state(it->proc);
 	if (st < 0)
 		return st == -ENOENT ? 0 : st;
 	if (st == 'Z' || st == 'X')

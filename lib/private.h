@@ -89,6 +89,9 @@ int vms_parse_u64(const char **p, const char *end, int base, uint64_t *out);
 char *vms_passwd_name(struct vms_ctx *ctx, uint32_t uid);
 void vms_passwd_free(struct vms_ctx *ctx);
 
+/* The state of the thread whose files are read for memory. */
+int vms_proc_memory_state(struct vms_proc *p);
+
 struct vms_maps *vms_maps_new_for_proc(struct vms_proc *p, int fd, unsigned int flags);
 
 #endif

@@ -21,6 +21,8 @@ struct vms_proc {
 	int dirfd;
 	int memdirfd; /* == dirfd unless a zombie leader is read via a thread */
 	bool mem_resolved;
+	char state; /* from stat when the memory directory was resolved */
+	bool kthread;
 	/* strings handed out by vms_proc_info_read() */
 	char *stat_buf, *cmdline_buf, *cgroup_buf, *user_buf;
 };
@@ -80,13 +82,16 @@ VMS_EXPORT void vms_proc_close(struct vms_proc *p)
 	free(p);
 }
 
+static int resolve_memory_dir(struct vms_proc *p);
+
 VMS_EXPORT pid_t vms_proc_pid(const struct vms_proc *p)
 {
 	return p->pid;
 }
 
-VMS_EXPORT pid_t vms_proc_memory_tid(const struct vms_proc *p)
+VMS_EXPORT pid_t vms_proc_memory_tid(struct vms_proc *p)
 {
+	resolve_memory_dir(p);
 	return p->memtid;
 }
 
@@ -128,6 +133,8 @@ static int resolve_memory_dir(struct vms_proc *p)
 	ret = read_stat_of(p, p->dirfd, &info, NULL);
 	if (ret < 0)
 		return ret;
+	p->state = info.state;
+	p->kthread = info.kthread;
 	if (info.state != 'Z' || !(info.have & VMS_HAVE_THREADS) || info.threads <= 1)
 		return 0;
 	fd = openat(p->dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -187,12 +194,22 @@ VMS_EXPORT int vms_proc_openat(struct vms_proc *p, const char *name, int flags)
 	return fd < 0 ? vms_proc_errno(p->ctx, -errno) : fd;
 }
 
-VMS_EXPORT int vms_proc_state(struct vms_proc *p)
+static int state_of(struct vms_proc *p, int dirfd)
 {
 	struct vms_proc_info info;
-	int ret = read_stat_of(p, p->memdirfd, &info, NULL);
+	int ret = read_stat_of(p, dirfd, &info, NULL);
 
 	return ret < 0 ? ret : info.state;
+}
+
+VMS_EXPORT int vms_proc_state(struct vms_proc *p)
+{
+	return state_of(p, p->dirfd);
+}
+
+int vms_proc_memory_state(struct vms_proc *p)
+{
+	return state_of(p, p->memdirfd);
 }
 
 VMS_EXPORT int vms_proc_rollup(struct vms_proc *p, struct vms_counters **out)
@@ -224,6 +241,9 @@ VMS_EXPORT int vms_proc_rollup(struct vms_proc *p, struct vms_counters **out)
 			return ret;
 		if (p->memdirfd != p->dirfd)
 			return vms_proc_rollup(p, out);
+		/* a snapshot has no smaps_rollup where the kernel refused it */
+		if (p->state == 'Z' || p->state == 'X' || p->kthread)
+			return -ESRCH;
 	}
 	return fd;
 }
@@ -297,6 +317,8 @@ VMS_EXPORT int vms_stat_parse(char *buf, size_t len, struct vms_proc_info *info)
 		}
 		if (vms_parse_u64(&s, end, 10, &v[n]) < 0)
 			break;
+		if (neg && n == 0)
+			return -EBADMSG; /* a negative ppid is corrupt input */
 		if (neg)
 			v[n] = 0;
 		n++;
@@ -306,7 +328,7 @@ VMS_EXPORT int vms_stat_parse(char *buf, size_t len, struct vms_proc_info *info)
 		else
 			break;
 	}
-	/* v[k] is stat field k + 4 */
+	/* v[k] is stat field k + 4; a negative ppid is corrupt input */
 	if (n < 1)
 		return -EBADMSG;
 	info->ppid = (pid_t)v[0];

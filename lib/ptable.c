@@ -126,6 +126,58 @@ static int ptable_from_files(struct vms_ctx *ctx, unsigned int what, struct vms_
 	return ret;
 }
 
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+VMS_EXPORT int vms_pids_read(struct vms_ctx *ctx, pid_t **pids, size_t *n)
+{
+	pid_t *v = NULL;
+	size_t cnt = 0, cap = 0;
+	DIR *d;
+	struct dirent *de;
+	int fd;
+
+	if (ctx->procfd < 0)
+		return ctx->procfd_err;
+	fd = openat(ctx->procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		pid_t pid;
+
+		if (vms_parse_pid(de->d_name, &pid) < 0)
+			continue;
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			pid_t *nv = realloc(v, ncap * sizeof(*nv));
+
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		v[cnt++] = pid;
+	}
+	closedir(d);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_pid);
+	*pids = v;
+	*n = cnt;
+	return 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* libproc2                                                                */
 

@@ -165,6 +165,11 @@ void cx_strmap_free(struct cx_strmap *m);
 /* Run fn(i, data) for i in [0, n) on @nthreads threads (1: inline). */
 void cx_parallel_for(size_t n, unsigned int nthreads, void (*fn)(size_t i, void *data), void *data);
 unsigned int cx_default_jobs(void);
+/* The same on @nthreads background threads; cx_parallel_join() waits. */
+struct cx_parallel;
+struct cx_parallel *cx_parallel_spawn(size_t n, unsigned int nthreads,
+				      void (*fn)(size_t i, void *data), void *data);
+void cx_parallel_join(struct cx_parallel *p);
 
 /* ---- time ---- */
 /* RFC 3339 UTC of now, e.g. "2026-11-21T10:00:00Z" (SOURCE_DATE_EPOCH if set). */

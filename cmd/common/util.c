@@ -281,6 +281,48 @@ void cx_parallel_for(size_t n, unsigned int nthreads, void (*fn)(size_t i, void 
 		pthread_join(tids[i], NULL);
 }
 
+struct cx_parallel {
+	struct par p;
+	pthread_t tids[64];
+	unsigned int started;
+};
+
+struct cx_parallel *cx_parallel_spawn(size_t n, unsigned int nthreads,
+				      void (*fn)(size_t i, void *data), void *data)
+{
+	struct cx_parallel *bg = calloc(1, sizeof(*bg));
+
+	if (!bg) {
+		cx_warn("out of memory");
+		exit(CX_EXIT_FAILURE);
+	}
+	bg->p.n = n;
+	bg->p.fn = fn;
+	bg->p.data = data;
+	atomic_init(&bg->p.next, 0);
+	if (nthreads > 64)
+		nthreads = 64;
+	for (unsigned int i = 0; i < nthreads; i++) {
+		pthread_attr_t attr;
+
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 256 * 1024);
+		if (pthread_create(&bg->tids[bg->started], &attr, worker, &bg->p) == 0)
+			bg->started++;
+		pthread_attr_destroy(&attr);
+	}
+	return bg;
+}
+
+void cx_parallel_join(struct cx_parallel *bg)
+{
+	/* if no thread could start, do the work here */
+	worker(&bg->p);
+	for (unsigned int i = 0; i < bg->started; i++)
+		pthread_join(bg->tids[i], NULL);
+	free(bg);
+}
+
 unsigned int cx_default_jobs(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);

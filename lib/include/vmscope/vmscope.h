@@ -281,6 +281,14 @@ const struct vms_proc_info *vms_ptable_get(const struct vms_ptable *t, size_t i)
 void vms_ptable_free(struct vms_ptable *t);
 
 /**
+ * vms_pids_read() - the PIDs (thread-group leaders) under the root's proc/,
+ * ascending, in a malloc'd array the caller frees.  Cheap: one readdir, no
+ * file opened; for reading memory while the process table is being built.
+ * Returns 0, -ENOENT, -ENOMEM.  Since 0.1.
+ */
+int vms_pids_read(struct vms_ctx *ctx, pid_t **pids, size_t *n);
+
+/**
  * vms_proc_info_read() - read one process's table entry from its files
  * (never libproc2), filling what @what asks for into @info, whose strings
  * live as long as @p.  Returns 0, -ESRCH, -EACCES, -EPERM, -EBADMSG for a
@@ -318,7 +326,7 @@ pid_t vms_proc_pid(const struct vms_proc *p);
  * vms_proc_memory_tid() - the thread whose files are read for memory:
  * the pid itself, or a live thread of a zombie leader.  Since 0.1.
  */
-pid_t vms_proc_memory_tid(const struct vms_proc *p);
+pid_t vms_proc_memory_tid(struct vms_proc *p);
 
 /**
  * vms_proc_openat() - open a file of the process (relative to proc/PID, or
@@ -328,8 +336,8 @@ pid_t vms_proc_memory_tid(const struct vms_proc *p);
 int vms_proc_openat(struct vms_proc *p, const char *name, int flags);
 
 /**
- * vms_proc_state() - re-read the state letter through the held directory
- * fd.  Returns the state (a positive char) or -ESRCH when the process is
+ * vms_proc_state() - re-read the state letter of the process (its leader)
+ * through the held directory fd.  Returns the state (a positive char) or -ESRCH when the process is
  * gone.  Since 0.1.
  */
 int vms_proc_state(struct vms_proc *p);
