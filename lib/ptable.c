@@ -83,28 +83,17 @@ static int info_copy(struct vms_proc_info *dst, const struct vms_proc_info *src)
 
 static int ptable_from_files(struct vms_ctx *ctx, unsigned int what, struct vms_ptable *t)
 {
-	DIR *d;
-	struct dirent *de;
-	int fd, ret = 0;
+	pid_t *pids;
+	size_t n;
+	int ret = vms_pids_read(ctx, &pids, &n);
 
-	if (ctx->procfd < 0)
-		return ctx->procfd_err;
-	fd = openat(ctx->procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	while ((de = readdir(d))) {
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
 		struct vms_proc_info info, *slot;
 		struct vms_proc *p;
-		pid_t pid;
 
-		if (vms_parse_pid(de->d_name, &pid) < 0)
-			continue;
-		if (vms_proc_open(ctx, pid, &p) < 0)
+		if (vms_proc_open(ctx, pids[i], &p) < 0)
 			continue; /* vanished between readdir and open */
 		ret = vms_proc_info_read(p, what, &info);
 		if (ret < 0) {
@@ -122,7 +111,7 @@ static int ptable_from_files(struct vms_ctx *ctx, unsigned int what, struct vms_
 		if (ret < 0)
 			break;
 	}
-	closedir(d);
+	free(pids);
 	return ret;
 }
 
