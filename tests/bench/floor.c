@@ -5,6 +5,9 @@
  * floor [rollup]   readdir /proc; for every PID open smaps_rollup, read it into a stack
  *                  buffer, close it, and add up its Pss line.  Prints
  *                  {"processes": N, "skipped": N, "pss_kb": N}
+ * floor table      the same, and also what any ranking tool needs besides Pss: stat
+ *                  (state, parent, kernel-thread flag), the owner (fstatat) and cmdline.
+ *                  Prints {"processes": N, "skipped": N, "pss_kb": N}
  * floor cat FILE   open FILE, read it to the end into a stack buffer, close it.  Prints
  *                  {"bytes": N}
  *
@@ -19,9 +22,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-static int floor_rollup(void)
+/* Read what a process table needs of one process; 0 or -1 when it is gone. */
+static int table_extras(int procfd, const char *pid)
+{
+	char path[sizeof(((struct dirent *)0)->d_name) + 16];
+	char buf[4096];
+	struct stat st;
+	int fd;
+
+	if (fstatat(procfd, pid, &st, 0) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/stat", pid);
+	fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	snprintf(path, sizeof(path), "%s/cmdline", pid);
+	fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	return 0;
+}
+
+static int floor_rollup(int table)
 {
 	unsigned long long pss_kb = 0;
 	unsigned long processes = 0, skipped = 0;
@@ -45,6 +76,10 @@ static int floor_rollup(void)
 
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
+		if (table && table_extras(procfd, de->d_name) < 0) {
+			skipped++;
+			continue;
+		}
 		snprintf(path, sizeof(path), "%s/smaps_rollup", de->d_name);
 		fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
@@ -103,9 +138,11 @@ static int floor_cat(const char *file)
 int main(int argc, char **argv)
 {
 	if (argc == 1 || (argc == 2 && !strcmp(argv[1], "rollup")))
-		return floor_rollup();
+		return floor_rollup(0);
+	if (argc == 2 && !strcmp(argv[1], "table"))
+		return floor_rollup(1);
 	if (argc == 3 && !strcmp(argv[1], "cat"))
 		return floor_cat(argv[2]);
-	fprintf(stderr, "Usage: floor [rollup]\n       floor cat FILE\n");
+	fprintf(stderr, "Usage: floor [rollup]\n       floor table\n       floor cat FILE\n");
 	return 2;
 }

@@ -223,7 +223,8 @@ def find_exe(given, candidates):
 # ---- the benchmark -------------------------------------------------------------------
 
 def build_commands(args, floor, vmrank):
-    cmds = [Command("floor", [floor], "smaps_rollup")]
+    cmds = [Command("floor", [floor], "smaps_rollup"),
+            Command("floor table", [floor, "table"], "smaps_rollup + stat, owner, cmdline")]
     if vmrank:
         cmds.append(Command("vmrank", [vmrank], "smaps_rollup + process table"))
         cmds.append(Command("vmrank -j 1", [vmrank, "-j", "1"], "same, one thread"))
@@ -301,6 +302,12 @@ def ratios(summary):
     if f and v1:
         out["vmrank_j1_wall_over_floor"] = div(v1["wall_median_s"], f["wall_median_s"])
         out["vmrank_j1_cpu_over_floor"] = div(v1["cpu_median_s"], f["cpu_median_s"])
+    ft = summary.get("floor table")
+    if ft and f:
+        out["floor_table_cpu_over_floor"] = div(ft["cpu_median_s"], f["cpu_median_s"])
+    if ft and v:
+        out["vmrank_cpu_over_floor_table"] = div(v["cpu_median_s"], ft["cpu_median_s"])
+        out["vmrank_wall_over_floor_table"] = div(v["wall_median_s"], ft["wall_median_s"])
     ss = summary.get("smemstat")
     if ss and v:
         out["smemstat_wall_over_vmrank"] = div(ss["wall_median_s"], v["wall_median_s"])
@@ -450,6 +457,9 @@ def print_report(meta, cmds, summary, rat, agree, tolerance):
               f"{'meets' if ok else 'MISSES'}")
     for label, key in (("vmrank -j 1 wall / floor", "vmrank_j1_wall_over_floor"),
                        ("vmrank -j 1 CPU / floor", "vmrank_j1_cpu_over_floor"),
+                       ("floor table CPU / floor", "floor_table_cpu_over_floor"),
+                       ("vmrank CPU / floor table", "vmrank_cpu_over_floor_table"),
+                       ("vmrank wall / floor table", "vmrank_wall_over_floor_table"),
                        ("smemstat wall / vmrank", "smemstat_wall_over_vmrank"),
                        ("smem wall / floor", "smem_wall_over_floor")):
         if rat.get(key) is not None:
@@ -627,6 +637,13 @@ def smoke_floor(t, floor, pid):
     except (ValueError, KeyError):
         ok = False
     t.check(ok, "floor reads smaps_rollup of every process", f"exit {code} {out!r} {err}")
+    code, out, err = run_output([str(floor), "table"], timeout=120)
+    try:
+        d = json.loads(out)
+        ok = code == 0 and d["processes"] >= 1 and d["pss_kb"] > 0
+    except (ValueError, KeyError):
+        ok = False
+    t.check(ok, "floor table reads stat, cmdline and smaps_rollup", f"exit {code} {out!r} {err}")
     code, out, err = run_output([str(floor), "cat", f"/proc/{pid}/smaps"], timeout=60)
     try:
         ok = code == 0 and json.loads(out)["bytes"] > 0
