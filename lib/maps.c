@@ -115,12 +115,15 @@ static struct vms_maps *maps_new(int fd, unsigned int flags)
 
 	if (!it)
 		return NULL;
-	if (vms_reader_init(&it->r, fd, 16384) < 0) {
+	if (vms_reader_init(&it->r, fd, 65536) < 0) {
 		free(it);
 		return NULL;
 	}
 	it->fd = fd;
 	it->flags = flags;
+	/* when no thread can be had, the reader just reads inline */
+	if (flags & VMS_MAPS_PREFETCH)
+		(void)vms_reader_prefetch(&it->r);
 	if (flags & VMS_MAPS_SMAPS) {
 		it->counters = vms_counters_new();
 		if (!it->counters) {
@@ -136,7 +139,7 @@ VMS_EXPORT int vms_maps_open_fd(int fd, unsigned int flags, struct vms_maps **ou
 {
 	struct vms_maps *it;
 
-	if (fd < 0 || (flags & ~VMS_MAPS_SMAPS))
+	if (fd < 0 || (flags & ~(VMS_MAPS_SMAPS | VMS_MAPS_PREFETCH)))
 		return -EINVAL;
 	it = maps_new(fd, flags);
 	if (!it)

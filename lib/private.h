@@ -47,17 +47,27 @@ void vms_log(const struct vms_ctx *ctx, int prio, const char *file, int line, co
  * slurp.  The returned line is NUL-terminated, without its '\n', and valid
  * until the next call.
  */
+struct vms_prefetch;
+
 struct vms_reader {
 	int fd;
 	char *buf;
 	size_t cap, start, end;
 	bool eof;
+	struct vms_prefetch *pf; /* read-ahead thread, or NULL */
 };
 
 int vms_reader_init(struct vms_reader *r, int fd, size_t initial);
 /* Returns 1 and a line, 0 at EOF, or a negative errno. */
 int vms_reader_line(struct vms_reader *r, char **line, size_t *len);
 void vms_reader_release(struct vms_reader *r);
+/*
+ * Read the file ahead on a thread of its own (a few 64 KiB chunks, bounded),
+ * so that the kernel's work of producing a long file overlaps the caller's
+ * parsing.  The fd must not be read by anyone else afterwards.  0 or -errno;
+ * on failure the reader goes on reading inline.
+ */
+int vms_reader_prefetch(struct vms_reader *r);
 
 /* read() that retries EINTR; returns bytes or -errno. */
 ssize_t vms_read_retry(int fd, void *buf, size_t len);
@@ -91,6 +101,10 @@ void vms_passwd_free(struct vms_ctx *ctx);
 
 /* The state of the thread whose files are read for memory. */
 int vms_proc_memory_state(struct vms_proc *p);
+
+/* The held proc/PID directory fd, and the context of a process handle. */
+int vms_proc_dirfd(const struct vms_proc *p);
+struct vms_ctx *vms_proc_ctx(const struct vms_proc *p);
 
 struct vms_maps *vms_maps_new_for_proc(struct vms_proc *p, int fd, unsigned int flags);
 

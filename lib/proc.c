@@ -169,6 +169,16 @@ static int resolve_memory_dir(struct vms_proc *p)
 	return 0;
 }
 
+int vms_proc_dirfd(const struct vms_proc *p)
+{
+	return p->dirfd;
+}
+
+struct vms_ctx *vms_proc_ctx(const struct vms_proc *p)
+{
+	return p->ctx;
+}
+
 static bool is_memory_file(const char *name)
 {
 	static const char *const files[] = { "maps", "smaps", "smaps_rollup", "pagemap",
@@ -253,7 +263,7 @@ VMS_EXPORT int vms_maps_open(struct vms_proc *p, unsigned int flags, struct vms_
 	struct vms_maps *it;
 	int fd, ret;
 
-	if (!p || !out || (flags & ~VMS_MAPS_SMAPS))
+	if (!p || !out || (flags & ~(VMS_MAPS_SMAPS | VMS_MAPS_PREFETCH)))
 		return -EINVAL;
 	/* a zombie leader's maps reads empty: find its live thread first */
 	ret = resolve_memory_dir(p);

@@ -86,6 +86,8 @@ struct cx_table {
 	struct cx_cell *cells; /* nrows * ncols */
 	size_t nrows, cap;
 	size_t *indent; /* per row: tree depth */
+	size_t *width; /* cx_table_flush(): the widths printed so far */
+	bool header_done;
 };
 
 enum cx_format { CX_FMT_TABLE, CX_FMT_RAW, CX_FMT_JSON, CX_FMT_OPENMETRICS };
@@ -119,6 +121,13 @@ void cx_table_truncate(struct cx_table *t, size_t nrows);
 void cx_table_free(struct cx_table *t);
 /* Print the selected columns as a table or raw text. */
 void cx_table_print(const struct cx_table *t, const struct cx_outopts *o, FILE *f);
+/*
+ * Streaming: print the rows added so far and drop them.  Column widths are
+ * kept and only grow (a later wider cell pushes its own row only); the
+ * header goes out with the first flush.  Memory stays bounded by the rows
+ * between two flushes.
+ */
+void cx_table_flush(struct cx_table *t, const struct cx_outopts *o, FILE *f);
 
 /* ---- JSON ---- */
 /* {"schema":"vmscope/1","command":prog,"time":...} */
@@ -156,6 +165,8 @@ struct cx_strmap;
 struct cx_strmap *cx_strmap_new(size_t value_size);
 /* The value for @key, created zeroed when absent (its key copied). */
 void *cx_strmap_get(struct cx_strmap *m, const char *key, size_t len);
+/* The value for @key, or NULL when absent (nothing is created). */
+void *cx_strmap_find(const struct cx_strmap *m, const char *key, size_t len);
 size_t cx_strmap_count(const struct cx_strmap *m);
 /* The i-th entry in insertion order. */
 void *cx_strmap_at(const struct cx_strmap *m, size_t i, const char **key);

@@ -187,6 +187,7 @@ void cx_table_free(struct cx_table *t)
 	free(t->cells);
 	free(t->indent);
 	free(t->sel);
+	free(t->width);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -220,16 +221,38 @@ static char *cell_text(const struct cx_table *t, size_t row, int col, const stru
 	return s;
 }
 
-void cx_table_print(const struct cx_table *t, const struct cx_outopts *o, FILE *f)
+/*
+ * Print the rows of @t; @w holds the width of each selected column and is
+ * widened to fit these rows.  The header line first when @header.
+ */
+static void pad(FILE *f, size_t n)
+{
+	static const char spaces[] =
+		"                                                                ";
+
+	while (n) {
+		size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+
+		fwrite(spaces, 1, k, f);
+		n -= k;
+	}
+}
+
+static void print_rows(const struct cx_table *t, const struct cx_outopts *o, FILE *f, size_t *w,
+		       bool header)
 {
 	bool raw = o->format == CX_FMT_RAW;
-	size_t *w = calloc(t->nsel + 1, sizeof(*w));
 	char **txt = calloc(t->nrows * t->nsel + 1, sizeof(*txt));
+	size_t *tw = calloc(t->nrows * t->nsel + 1, sizeof(*tw));
 
-	if (!w || !txt)
+	if (!txt || !tw)
 		oom();
-	for (size_t s = 0; s < t->nsel; s++)
-		w[s] = o->noheadings ? 0 : strlen(t->cols[t->sel[s]].header);
+	for (size_t s = 0; s < t->nsel && header; s++) {
+		size_t hw = cx_width(t->cols[t->sel[s]].header);
+
+		if (hw > w[s])
+			w[s] = hw;
+	}
 	for (size_t r = 0; r < t->nrows; r++)
 		for (size_t s = 0; s < t->nsel; s++) {
 			char *x = cell_text(t, r, t->sel[s], o);
@@ -248,18 +271,17 @@ void cx_table_print(const struct cx_table *t, const struct cx_outopts *o, FILE *
 				x = y;
 			}
 			txt[r * t->nsel + s] = x;
-			cw = cx_width(x);
+			cw = raw ? 0 : cx_width(x);
+			tw[r * t->nsel + s] = cw;
 			if (cw > w[s])
 				w[s] = cw;
 		}
-	for (size_t r = 0; r < t->nrows + 1; r++) {
-		if (r == 0 && o->noheadings)
-			continue;
+	for (size_t r = header ? 0 : 1; r < t->nrows + 1; r++) {
 		for (size_t s = 0; s < t->nsel; s++) {
 			const struct cx_column *col = &t->cols[t->sel[s]];
 			const char *x = r ? txt[(r - 1) * t->nsel + s] : col->header;
 			bool last = s + 1 == t->nsel;
-			size_t pad = w[s] > cx_width(x) ? w[s] - cx_width(x) : 0;
+			size_t xw, gap;
 
 			if (s)
 				fputc(' ', f);
@@ -267,12 +289,15 @@ void cx_table_print(const struct cx_table *t, const struct cx_outopts *o, FILE *
 				fputs(x, f);
 				continue;
 			}
+			xw = r ? tw[(r - 1) * t->nsel + s] : cx_width(x);
+			gap = w[s] > xw ? w[s] - xw : 0;
 			if (col->type != CX_STR) {
-				fprintf(f, "%*s%s", (int)pad, "", x);
+				pad(f, gap);
+				fputs(x, f);
 			} else {
 				fputs(x, f);
 				if (!last)
-					fprintf(f, "%*s", (int)pad, "");
+					pad(f, gap);
 			}
 		}
 		fputc('\n', f);
@@ -280,7 +305,29 @@ void cx_table_print(const struct cx_table *t, const struct cx_outopts *o, FILE *
 	for (size_t i = 0; i < t->nrows * t->nsel; i++)
 		free(txt[i]);
 	free(txt);
+	free(tw);
+}
+
+void cx_table_print(const struct cx_table *t, const struct cx_outopts *o, FILE *f)
+{
+	size_t *w = calloc(t->nsel + 1, sizeof(*w));
+
+	if (!w)
+		oom();
+	print_rows(t, o, f, w, !o->noheadings);
 	free(w);
+}
+
+void cx_table_flush(struct cx_table *t, const struct cx_outopts *o, FILE *f)
+{
+	if (!t->width) {
+		t->width = calloc(t->nsel + 1, sizeof(*t->width));
+		if (!t->width)
+			oom();
+	}
+	print_rows(t, o, f, t->width, !o->noheadings && !t->header_done);
+	t->header_done = true;
+	cx_table_truncate(t, 0);
 }
 
 /* ---- JSON ---- */

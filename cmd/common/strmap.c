@@ -101,6 +101,20 @@ void *cx_strmap_get(struct cx_strmap *m, const char *key, size_t len)
 	return m->values + (m->n - 1) * m->value_size;
 }
 
+void *cx_strmap_find(const struct cx_strmap *m, const char *key, size_t len)
+{
+	size_t h = hash(key, len) & (m->nslots - 1);
+
+	while (m->slots[h]) {
+		size_t i = m->slots[h] - 1;
+
+		if (m->key_len[i] == len && memcmp(m->keys[i], key, len) == 0)
+			return m->values + i * m->value_size;
+		h = (h + 1) & (m->nslots - 1);
+	}
+	return NULL;
+}
+
 size_t cx_strmap_count(const struct cx_strmap *m)
 {
 	return m->n;

@@ -109,7 +109,14 @@ size_t cx_width(const char *s)
 {
 	size_t w = 0;
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
+	size_t n = 0;
+
+	/* printable ASCII (what sanitized text mostly is) is one column a byte */
+	while (p[n] >= 0x20 && p[n] < 0x7f)
+		n++;
+	if (!p[n])
+		return n;
+	n += strlen(s + n);
 
 	while (n) {
 		uint32_t cp;

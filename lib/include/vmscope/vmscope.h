@@ -377,6 +377,12 @@ struct vms_mapping {
 
 enum {
 	VMS_MAPS_SMAPS = 1u << 0, /* read smaps (every counter) instead of maps */
+	/*
+	 * Read the file ahead on a thread of the iterator's own, so that the
+	 * kernel's work of producing it overlaps the caller's: worth it for one
+	 * long smaps (thousands of mappings), not for many short ones.
+	 */
+	VMS_MAPS_PREFETCH = 1u << 1,
 };
 
 struct vms_maps;
@@ -417,6 +423,87 @@ void vms_maps_close(struct vms_maps *it);
  * into @m; @m->name points into @line.  Returns 0 or -EBADMSG.  Since 0.1.
  */
 int vms_maps_line_parse(const char *line, size_t len, struct vms_mapping *m);
+
+/* ---------------------------------------------------------------------- */
+/* What a mapping is for                                                   */
+
+/* Append-only: the numbers are ABI. */
+enum vms_kind {
+	VMS_KIND_ANON = 0, /* private anonymous memory, [anon:NAME] too */
+	VMS_KIND_FILE, /* any other file mapping */
+	VMS_KIND_TEXT, /* executable private file mapping */
+	VMS_KIND_RODATA, /* read-only private mapping of a code object */
+	VMS_KIND_DATA, /* writable private mapping of a code object */
+	VMS_KIND_BSS, /* anonymous writable mapping right after a code object */
+	VMS_KIND_HEAP, /* [heap] */
+	VMS_KIND_STACK, /* [stack] */
+	VMS_KIND_THREAD_STACK, /* anonymous mapping holding a thread's stack pointer */
+	VMS_KIND_VDSO, /* [vdso] */
+	VMS_KIND_VVAR, /* [vvar], [vvar_vclock] */
+	VMS_KIND_VSYSCALL, /* [vsyscall] */
+	VMS_KIND_SHARED_ANON, /* shared anonymous: /dev/zero (deleted), [anon_shmem:NAME] */
+	VMS_KIND_SHMEM, /* shared mapping of a file in /dev/shm */
+	VMS_KIND_SYSV_SHM, /* System V segment: /SYSVxxxxxxxx (deleted) */
+	VMS_KIND_MEMFD, /* /memfd:NAME (deleted) */
+	VMS_KIND_HUGETLB, /* hugetlbfs or MAP_HUGETLB (VmFlags "ht") */
+	VMS_KIND_DELETED, /* a file unlinked after it was mapped */
+	VMS_KIND_GUARD, /* PROT_NONE */
+	VMS_KIND_PSEUDO, /* a [name] this library does not know */
+	VMS_KIND__COUNT
+};
+
+/**
+ * struct vms_kind_hints - what vms_mapping_kind() cannot see in the mapping
+ * itself; the caller finds these out over the whole address space.
+ * @code_object: the file has an executable mapping in this process (an ELF
+ *	program or library, so its read-only part is rodata, not data file).
+ * @follows_code_object: the mapping starts where a code object's last
+ *	mapping ends (an anonymous one there is that object's bss).
+ * @thread_stack: a thread's stack pointer lies in the mapping (see
+ *	vms_proc_thread_sps()).
+ * @deleted: 1 the file is known to be gone, 0 known to exist (a file may be
+ *	called "x (deleted)"), -1 unknown: trust the name.
+ */
+struct vms_kind_hints {
+	bool code_object;
+	bool follows_code_object;
+	bool thread_stack;
+	int deleted;
+};
+
+/** vms_kind_name() - "text", "thread-stack", ...; NULL if unknown.  Since 0.1. */
+const char *vms_kind_name(enum vms_kind kind);
+/** vms_kind_lookup() - the kind called @name, or -ENOENT.  Since 0.1. */
+int vms_kind_lookup(const char *name);
+
+/**
+ * vms_mapping_kind() - what mapping @m is for, from its name, permissions,
+ * VmFlags and @hints (NULL: none known, and deleted -1).  Never fails.
+ * Since 0.1.
+ */
+enum vms_kind vms_mapping_kind(const struct vms_mapping *m, const struct vms_kind_hints *hints);
+
+/**
+ * vms_proc_exe() - the path of the process's executable (the proc/PID/exe
+ * link, as the kernel prints it, " (deleted)" included) in a malloc'd string.
+ * Returns 0, -ESRCH, -EACCES/-EPERM (needs ptrace access), -ENOENT (a kernel
+ * thread, or not in the snapshot), -ENOMEM.  Since 0.1.
+ */
+int vms_proc_exe(struct vms_proc *p, char **path);
+
+struct vms_thread_sp {
+	pid_t tid;
+	uint64_t sp; /* user stack pointer */
+};
+
+/**
+ * vms_proc_thread_sps() - the stack pointer of every thread of the process
+ * that is blocked (from task/TID/syscall; a running thread has none).  Needs
+ * ptrace access to the process.  @out is malloc'd.  Returns 0 (possibly with
+ * no threads), -ESRCH, -EACCES/-EPERM when no thread could be read, -ENOMEM.
+ * Since 0.1.
+ */
+int vms_proc_thread_sps(struct vms_proc *p, struct vms_thread_sp **out, size_t *n);
 
 /* ---------------------------------------------------------------------- */
 /* Helpers                                                                 */
