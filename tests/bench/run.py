@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Benchmark runner: times vmrank beside the floor, smem and smemstat on one workload.
-"""Time vmrank against the kernel's floor and against smem/smemstat, in one run.
+# Benchmark runner: times vmrank beside the floor, smem and smemstat on one workload, or
+# (--bench vmmap) vmmap beside the floor and pmap -X on one process with many mappings.
+"""Time vmrank (or vmmap) against the kernel's floor and the tools people use, in one run.
 
 Starts `workload procs N`, then runs every command R times, interleaved (round r starts
 with a different command, so no tool always runs first or last), and measures for each
@@ -10,6 +11,12 @@ run: wall time, user+sys CPU time and peak RSS (wait4 rusage, taken by the small
 medians, the ratios the performance issue targets, and whether the tools' total PSS
 roughly agree.  Nothing here is asserted: the ratios are printed, the exit status only
 says whether the benchmark itself could run.
+
+--bench vmmap does the same for `vmmap PID` on `workload maps N` (one process with N
+mappings, 50,000 by default): `floor cat /proc/PID/smaps`, vmmap (table, -J, -x) and
+`pmap -X`; then again on a second workload with more mappings (200,000 by default, which
+needs root to raise vm.max_map_count), to show whether vmmap's peak RSS grows with the
+number of mappings; and checks that `vmmap -J` totals equal the sums over smaps.
 
 --smoke checks that the benchmark code still works (workload starts and stops cleanly in
 every mode, leaves no process behind, floor runs, the runner cleans up when killed),
@@ -29,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 HERE = Path(__file__).resolve().parent
 SRCROOT = HERE.parent.parent
@@ -552,6 +560,428 @@ def run_benchmark(args, exe):
     return 1 if "floor" in failed else 0
 
 
+# ---- the vmmap benchmark (--bench vmmap) ----------------------------------------------
+
+# Targets from the vmmap issue, at the first workload's size: (label, key, comparison, value).
+VMMAP_TARGETS = [
+    ("vmmap wall / floor wall", "vmmap_wall_over_floor", "<=", 1.2),
+    ("pmap -X wall / vmmap wall", "pmap_wall_over_vmmap", ">=", 5.0),
+]
+# Peak RSS that grew by less than this from the first workload to the second is "flat":
+# ru_maxrss moves by a few hundred KiB from run to run whatever the input (which pages of
+# a reader thread's buffers and stack get touched), while holding the output or the parsed
+# mappings of 150,000 more mappings would take tens of MiB.
+FLAT_GROWTH_KIB = 1024
+
+
+def count_mappings(pid):
+    with open(f"/proc/{pid}/maps", "rb") as f:
+        return sum(1 for _ in f)
+
+
+def vmmap_commands(args, floor, vmmap, pid):
+    smaps = f"/proc/{pid}/smaps"
+    cmds = [Command("floor cat", [floor, "cat", smaps], "smaps, read to the end, nothing else")]
+    if vmmap:
+        cmds += [Command("vmmap", [vmmap, pid], "smaps (+ kinds); default table"),
+                 Command("vmmap -J", [vmmap, "-J", pid], "the same; JSON"),
+                 Command("vmmap -x", [vmmap, "-x", pid], "the same; every smaps figure")]
+    if shutil.which("pmap"):
+        cmds.append(Command("pmap -X", ["pmap", "-X", pid], "smaps (procps)"))
+    if args.only:
+        wanted = {w.strip() for w in args.only.split(",")}
+        cmds = [c for c in cmds if c.name in wanted or c.name.split()[0] in wanted]
+    return cmds
+
+
+def output_size(argv):
+    """Run argv once with stdout on a pipe; return (exit code, bytes written, stderr)."""
+    with tempfile.TemporaryFile() as errf:
+        with subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=errf) as p:
+            n = 0
+            while True:
+                chunk = os.read(p.stdout.fileno(), 1 << 20)
+                if not chunk:
+                    break
+                n += len(chunk)
+        return p.returncode, n, read_stderr(errf)
+
+
+SMAPS_ANON_NAMES = ("", "[heap]", "[stack]")
+
+
+def read_smaps(pid):
+    """Every mapping of /proc/PID/smaps: {start: (private_anon, {key: kB})}, in order.
+
+    private_anon: a private anonymous mapping (no file, not a kernel page such as [vdso]):
+    its pages are mapped by this process alone, so its Pss cannot change when another
+    process (vmmap itself, say) maps something."""
+    maps = {}
+    cur = None
+    with open(f"/proc/{pid}/smaps", "rb") as f:
+        for line in f:
+            if line[:1] in b"0123456789abcdef":
+                # start-end perms offset device inode [path]
+                p = line.rstrip(b"\n").split(None, 5)
+                path = p[5].decode("utf-8", "replace") if len(p) > 5 else ""
+                anon = (p[4] == b"0" and p[1][3:4] == b"p"
+                        and (path in SMAPS_ANON_NAMES or path.startswith("[anon:")))
+                cur = {}
+                maps[int(p[0].split(b"-")[0], 16)] = (anon, cur)
+            elif cur is not None and line.endswith(b" kB\n"):
+                key, _, rest = line.partition(b":")
+                cur[key.decode()] = int(rest.split()[0])
+    return maps
+
+
+def vmmap_agreement(vmmap, pid):
+    """Run `vmmap -J PID`, read /proc/PID/smaps right after, and compare vmmap's totals
+    (rss, pss, swap, mappings) with the sums over smaps.
+
+    The workload does not change, so Rss and Swap must be equal to the byte.  Pss of a
+    page is its size divided by the number of processes mapping it: while vmmap runs it
+    maps libc, ld.so and the vDSO too, so the Pss of the workload's shared pages is
+    lower during vmmap's read than after it.  Pss must therefore be equal to the byte
+    over the private anonymous mappings (the workload's own N), and any difference
+    elsewhere is reported as what it is."""
+    res = {"pid": pid}
+    code, out, err = run_output([str(vmmap), "-J", str(pid)])
+    try:
+        smaps = read_smaps(pid)
+    except OSError as e:
+        return {"agrees": False, "note": f"cannot read /proc/{pid}/smaps: {e.strerror}"}
+    res["json_bytes"] = len(out)
+    if code != 0:
+        return {"agrees": False, "note": f"`vmmap -J {pid}` exit {code}: {err[-300:]}"}
+    try:
+        doc = json.loads(out)
+        del out
+        proc = next(p for p in doc["processes"] if p["pid"] == pid)
+        vm_maps = {int(m["start"], 16): m for m in proc["mappings"]}
+        totals = proc["totals"]
+    except (ValueError, KeyError, TypeError, StopIteration) as e:
+        return {"agrees": False, "note": f"cannot read `vmmap -J` output: {e!r}"}
+
+    res["mappings"] = {"vmmap_total": totals.get("mappings"), "vmmap_listed": len(vm_maps),
+                       "smaps": len(smaps), "same_starts": set(vm_maps) == set(smaps)}
+    res["mappings"]["agrees"] = (res["mappings"]["same_starts"]
+                                 and totals.get("mappings") == len(smaps) == len(vm_maps))
+    agrees = res["mappings"]["agrees"]
+    anon_starts = [s for s, (anon, _) in smaps.items() if anon]
+    res["private_anon_mappings"] = len(anon_starts)
+    for key, skey in (("rss", "Rss"), ("pss", "Pss"), ("swap", "Swap")):
+        ref = sum(v.get(skey, 0) for _, v in smaps.values()) * 1024
+        tot = totals.get(key)
+        listed = sum(m.get(key) or 0 for m in vm_maps.values())
+        anon_ref = sum(smaps[s][1].get(skey, 0) for s in anon_starts) * 1024
+        anon_vm = sum(vm_maps[s].get(key) or 0 for s in anon_starts if s in vm_maps)
+        e = {"vmmap_total": tot, "smaps_sum": ref,
+             "diff": (tot - ref) if isinstance(tot, int) else None,
+             "vmmap_mappings_sum": listed, "totals_are_the_sum": tot == listed,
+             "private_anon_vmmap": anon_vm, "private_anon_smaps": anon_ref,
+             "exact": tot == ref}
+        if key == "pss":
+            # Exact where nobody else maps the pages; elsewhere see the docstring.
+            e["agrees"] = (e["exact"] or anon_vm == anon_ref) and e["totals_are_the_sum"]
+        else:
+            e["agrees"] = e["exact"] and e["totals_are_the_sum"]
+        res[key] = e
+        agrees = agrees and e["agrees"]
+    res["agrees"] = agrees
+    return res
+
+
+def vmmap_pass(args, exe, n, check):
+    """One workload of n mappings: time every command, measure its output, and (check)
+    compare vmmap -J with smaps.  Returns what it found."""
+    floor = exe["floor"]
+    wl = Workload(exe["workload"], ["maps", n], ready_timeout=600)
+    log(f"starting workload: maps {n}")
+    try:
+        info = wl.start()
+        pid = info["leader"]
+        log(f"workload ready: pid {pid}")
+        time.sleep(args.settle)
+        nmaps = count_mappings(pid)
+        code, out, err = run_output([str(floor), "cat", f"/proc/{pid}/smaps"])
+        if code:
+            raise Fatal(f"floor cat /proc/{pid}/smaps: exit {code}: {err}")
+        smaps_bytes = json.loads(out)["bytes"]
+        log(f"  {nmaps} mappings, /proc/{pid}/smaps is {smaps_bytes} bytes")
+        cmds = vmmap_commands(args, floor, exe["vmmap"], pid)
+        time_commands(exe["timeit"], cmds, args.runs)
+        summary = {c.name: summarise_ok(c) for c in cmds}
+        # How many bytes each command writes: what an output that is held whole would take.
+        outsize = {}
+        for c in cmds:
+            if c.name != "floor cat":
+                oc, nbytes, oerr = output_size(c.argv)
+                outsize[c.name] = nbytes if oc == 0 else None
+        agree = vmmap_agreement(exe["vmmap"], pid) if check and exe["vmmap"] else None
+        alive = wl.alive()
+        if nmaps != count_mappings(pid):
+            log("workload: its mappings changed during the benchmark (bug)")
+    finally:
+        wcode = wl.stop()
+        if not wl.group_empty():
+            log("workload: processes left in its group after stop (bug)")
+    if not alive:
+        raise Fatal("the workload died during the benchmark; results are not valid")
+    log(f"workload stopped (exit {wcode})")
+    return {"workload": f"workload maps {n}", "requested": n, "pid": pid, "mappings": nmaps,
+            "smaps_bytes": smaps_bytes, "cmds": cmds, "summary": summary,
+            "output_bytes": outsize, "agreement": agree}
+
+
+def big_pass_skip_reason(args, n):
+    """Why the second workload cannot run here, or None."""
+    if not n:
+        return "--big-maps 0"
+    need = n + 1000     # what workload.c asks for: N plus its own libraries and stack
+    try:
+        cur = read_max_map_count()
+    except (OSError, ValueError) as e:
+        return f"cannot read vm.max_map_count: {e}"
+    if cur < need and os.geteuid() != 0:
+        return (f"{n} mappings need vm.max_map_count >= {need} (now {cur}); only root can "
+                "raise it (run as root, or raise it first)")
+    return None
+
+
+def summarise_ok(c):
+    """summarise() over the runs that exited 0 (a failed run's time and RSS say nothing
+    about the command); failed_runs still counts the others.  None if none succeeded."""
+    ok = [x for x in c.samples if x[5] == 0]
+    s = summarise(SimpleNamespace(samples=ok))
+    if s:
+        s["failed_runs"] = len(c.samples) - len(ok)
+        s["runs"] = len(c.samples)
+    return s
+
+
+def vmmap_ratios(p, suffix=""):
+    s = p["summary"]
+    f, v = s.get("floor cat"), s.get("vmmap")
+    out = {}
+
+    def div(a, b):
+        return a / b if b else None
+
+    if f and v:
+        out["vmmap_wall_over_floor" + suffix] = div(v["wall_median_s"], f["wall_median_s"])
+        out["vmmap_cpu_over_floor" + suffix] = div(v["cpu_median_s"], f["cpu_median_s"])
+    pm = s.get("pmap -X")
+    if pm and v:
+        out["pmap_wall_over_vmmap" + suffix] = div(pm["wall_median_s"], v["wall_median_s"])
+    for name, key in (("vmmap -J", "vmmap_json"), ("vmmap -x", "vmmap_x"), ("pmap -X", "pmap")):
+        if f and s.get(name):
+            out[key + "_wall_over_floor" + suffix] = div(s[name]["wall_median_s"],
+                                                         f["wall_median_s"])
+    return out
+
+
+def vmmap_growth(small, big):
+    """Peak RSS of each command at both sizes: {name: {...}}."""
+    out = {}
+    added = big["mappings"] - small["mappings"]
+    for name, s1 in small["summary"].items():
+        s2 = big["summary"].get(name)
+        if not s1 or not s2:
+            continue
+        r1, r2 = s1["maxrss_max_kib"], s2["maxrss_max_kib"]
+        ob = big["output_bytes"].get(name)
+        out[name] = {
+            "peak_rss_kib": [r1, r2],
+            "ratio": r2 / r1 if r1 else None,
+            "growth_kib": r2 - r1,
+            "growth_bytes_per_mapping": (r2 - r1) * 1024 / added if added > 0 else None,
+            "output_bytes_per_mapping": ob / big["mappings"] if ob is not None else None,
+            "flat": r2 - r1 < FLAT_GROWTH_KIB,
+        }
+    return out
+
+
+def print_command_table(cmds, summary):
+    hdr = (f"{'command':<10} {'wall med':>10} {'wall min':>10} {'CPU med':>10} "
+           f"{'user':>8} {'sys':>8} {'peak RSS':>10}  reads")
+    print(hdr)
+    print("-" * len(hdr))
+    for c in cmds:
+        s = summary.get(c.name)
+        if not s:
+            print(f"{c.name:<10} all {len(c.samples)} runs FAILED")
+            continue
+        print(f"{c.name:<10} {fmt_s(s['wall_median_s']):>10} {fmt_s(s['wall_min_s']):>10} "
+              f"{fmt_s(s['cpu_median_s']):>10} {s['user_median_s']:>8.3f} "
+              f"{s['sys_median_s']:>8.3f} {s['maxrss_max_kib'] / 1024:>6.1f} MiB  {c.reads}"
+              + (f"  [{s['failed_runs']} runs FAILED]" if s["failed_runs"] else ""))
+    for c in cmds:
+        for e in c.errors[:3]:
+            print(f"  {c.name}: {e}")
+
+
+def fmt_kib(kib):
+    return f"{kib / 1024:.1f} MiB"
+
+
+def print_vmmap_report(meta, passes, rat, growth, big_skipped):
+    small = passes[0]
+    print(f"vmscope vmmap benchmark: {meta['runs']} runs each, interleaved")
+    print(f"kernel {meta['kernel']}, {meta['cpus']} CPUs, uid {meta['uid']}")
+    for p in passes:
+        print()
+        print(f"{p['workload']}: {p['mappings']} mappings, /proc/PID/smaps is "
+              f"{p['smaps_bytes'] / 1048576:.1f} MiB "
+              f"({p['smaps_bytes'] / p['mappings']:.0f} bytes a mapping)")
+        print_command_table(p["cmds"], p["summary"])
+    if big_skipped:
+        print()
+        print(f"second workload skipped: {big_skipped}")
+    print()
+    print(f"ratios at {small['mappings']} mappings (medians; targets from the issue, "
+          "reported, not asserted):")
+    for label, key, op, target in VMMAP_TARGETS:
+        v = rat.get(key)
+        if v is None:
+            print(f"  {label:<28} {'n/a':>8}   target {op} {target:g}")
+            continue
+        print(f"  {label:<28} {v:>8.2f}   target {op} {target:<4g}  "
+              f"{'meets' if meets(v, op, target) else 'MISSES'}")
+    info = (("vmmap CPU / floor CPU", "vmmap_cpu_over_floor"),
+            ("vmmap -J wall / floor", "vmmap_json_wall_over_floor"),
+            ("vmmap -x wall / floor", "vmmap_x_wall_over_floor"),
+            ("pmap -X wall / floor", "pmap_wall_over_floor"))
+    for label, key in info:
+        if rat.get(key) is not None:
+            print(f"  {label:<28} {rat[key]:>8.2f}   (for information)")
+    if len(passes) > 1:
+        print(f"the same at {passes[1]['mappings']} mappings (for information):")
+        for label, key in (("vmmap wall / floor wall", "vmmap_wall_over_floor"),
+                           ("pmap -X wall / vmmap wall", "pmap_wall_over_vmmap")) + info:
+            if rat.get(key + "_big") is not None:
+                print(f"  {label:<28} {rat[key + '_big']:>8.2f}")
+    if growth:
+        big = passes[1]
+        print()
+        print(f"peak RSS at {small['mappings']} and {big['mappings']} mappings (max over the "
+              "runs, stdout to /dev/null); growth per added mapping against the bytes of "
+              "output per mapping:")
+        print(f"  {'command':<10} {small['mappings']:>10} {big['mappings']:>10} {'ratio':>6} "
+              f"{'growth':>10} {'growth/map':>11} {'output/map':>11}")
+        for name, g in growth.items():
+            r1, r2 = g["peak_rss_kib"]
+            gpm = g["growth_bytes_per_mapping"]
+            opm = g["output_bytes_per_mapping"]
+            print(f"  {name:<10} {fmt_kib(r1):>10} {fmt_kib(r2):>10} {g['ratio']:>6.2f} "
+                  f"{g['growth_kib']:>7} KiB {gpm if gpm is not None else 0:>9.1f} B "
+                  f"{'-' if opm is None else f'{opm:.0f} B':>11}  "
+                  f"{'flat' if g['flat'] else 'GROWS'}")
+        print(f"  (flat: grew by less than {FLAT_GROWTH_KIB} KiB, the run-to-run noise of "
+              "ru_maxrss. A command that streams\n   stays flat; one that holds its output "
+              "grows by about the output's bytes per mapping; one that\n   holds parsed "
+              "mappings, by more.)")
+    a = small.get("agreement")
+    if a is not None:
+        print()
+        print(f"vmmap -J totals against the sums over /proc/PID/smaps read right after "
+              f"({small['mappings']} mappings):")
+        if "note" in a:
+            print(f"  DIFFERS: {a['note']}")
+        else:
+            m = a["mappings"]
+            print(f"  {'mappings':<9} vmmap {m['vmmap_total']} (lists {m['vmmap_listed']}), "
+                  f"smaps {m['smaps']}"
+                  + ("" if m["same_starts"] else ", NOT the same start addresses")
+                  + f"   {'agrees' if m['agrees'] else 'DIFFERS'}")
+            for key in ("rss", "pss", "swap"):
+                e = a[key]
+                line = (f"  {key:<9} vmmap {e['vmmap_total']} B, smaps {e['smaps_sum']} B "
+                        f"(diff {e['diff']})")
+                if not e["totals_are_the_sum"]:
+                    line += f"; vmmap's mappings add up to {e['vmmap_mappings_sum']} B"
+                print(line + f"   {'agrees' if e['agrees'] else 'DIFFERS'}")
+                if key == "pss" and not e["exact"]:
+                    same = e["private_anon_vmmap"] == e["private_anon_smaps"]
+                    print(f"  {'':<9} over the {a['private_anon_mappings']} private anonymous "
+                          f"mappings: vmmap {e['private_anon_vmmap']} B, smaps "
+                          f"{e['private_anon_smaps']} B"
+                          + (f"\n  {'':<9} (the rest is in pages of libraries and the "
+                             "vDSO, whose Pss is lower while vmmap maps them too)" if same
+                             else ""))
+
+
+def vmmap_benchmark(args, exe):
+    if not exe["vmmap"]:
+        log(f"vmmap: not found ({args.vmmap or 'build/cmd/vmmap'}); its rows, ratios and "
+            "the agreement check are left out")
+    if not shutil.which("pmap"):
+        log("pmap: not installed (procps); left out")
+    passes = [vmmap_pass(args, exe, args.maps, not args.no_check)]
+    big_skipped = big_pass_skip_reason(args, args.big_maps)
+    if big_skipped:
+        log(f"second workload skipped: {big_skipped}")
+    else:
+        passes.append(vmmap_pass(args, exe, args.big_maps, False))
+    rat = vmmap_ratios(passes[0])
+    growth = None
+    if len(passes) > 1:
+        rat.update(vmmap_ratios(passes[1], "_big"))
+        growth = vmmap_growth(passes[0], passes[1])
+        for name, key in (("vmmap", "vmmap"), ("vmmap -J", "vmmap_json"),
+                          ("vmmap -x", "vmmap_x")):
+            if name in growth:
+                rat[key + "_rss_ratio_big_over_small"] = growth[name]["ratio"]
+                rat[key + "_rss_growth_bytes_per_mapping"] = \
+                    growth[name]["growth_bytes_per_mapping"]
+    if passes[0]["summary"].get("vmmap"):
+        rat["vmmap_peak_rss_mib"] = passes[0]["summary"]["vmmap"]["maxrss_max_kib"] / 1024
+    meta = {
+        "runs": args.runs,
+        "kernel": platform.release(),
+        "cpus": os.cpu_count(),
+        "uid": os.geteuid(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    print_vmmap_report(meta, passes, rat, growth, big_skipped)
+    doc = {
+        "schema": "vmscope-bench/1", "bench": "vmmap", "meta": meta,
+        "workloads": [{
+            "workload": p["workload"], "mappings": p["mappings"],
+            "smaps_bytes": p["smaps_bytes"], "output_bytes": p["output_bytes"],
+            "commands": [{"name": c.name, "argv": c.argv, "reads": c.reads,
+                          "summary": p["summary"][c.name],
+                          "samples": [dict(zip(("wall_s", "cpu_s", "user_s", "sys_s",
+                                                "maxrss_kib", "exit"), s))
+                                      for s in c.samples],
+                          "errors": c.errors} for c in p["cmds"]],
+        } for p in passes],
+        "second_workload_skipped": big_skipped,
+        "ratios": rat,
+        "targets": [{"label": label, "key": key, "op": op, "target": t,
+                     "value": rat.get(key), "meets": meets(rat.get(key), op, t)}
+                    for label, key, op, t in VMMAP_TARGETS],
+        "peak_rss_growth": growth,
+        "agreement": passes[0]["agreement"],
+    }
+    if args.json:
+        tmp = args.json + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(doc, f, indent=1)
+            f.write("\n")
+        os.replace(tmp, args.json)
+        log(f"results saved to {args.json}")
+    return doc
+
+
+def run_vmmap_benchmark(args, exe):
+    doc = vmmap_benchmark(args, exe)
+    floor_failed = any(c["name"] == "floor cat" and
+                       (c["summary"] is None or c["summary"]["failed_runs"])
+                       for w in doc["workloads"] for c in w["commands"])
+    return 1 if floor_failed else 0
+
+
 # ---- smoke test ----------------------------------------------------------------------
 
 class Smoke:
@@ -774,6 +1204,36 @@ def _pgid(pid):
         return None
 
 
+def smoke_vmmap(t, args, exe):
+    """One untimed pass of --bench vmmap on small workloads, when vmmap is built: every
+    command runs, and vmmap -J agrees with smaps."""
+    if not exe["vmmap"]:
+        print(f"skip the vmmap pass: vmmap not built ({args.vmmap or 'build/cmd/vmmap'})",
+              flush=True)
+        return
+    print("--- one vmmap benchmark pass on small workloads (timings meaningless) ---",
+          flush=True)
+    args.maps, args.big_maps, args.runs, args.settle, args.only = 500, 2000, 1, 0, None
+    try:
+        doc = vmmap_benchmark(args, exe)
+    except Fatal as e:
+        t.check(False, "vmmap benchmark pass runs", str(e))
+        return
+    for w in doc["workloads"]:
+        for c in w["commands"]:
+            if c["name"] == "pmap -X":
+                continue    # not ours; its failures are printed in the report
+            s = c["summary"]
+            t.check(s is not None and s["failed_runs"] == 0 and not c["errors"],
+                    f"{w['workload']}: {c['name']} runs (exit 0)", "; ".join(c["errors"]))
+    t.check(len(doc["workloads"]) == 2, "vmmap pass: the second workload runs",
+            doc["second_workload_skipped"] or "")
+    a = doc["agreement"] or {}
+    t.check(a.get("agrees") is True, "vmmap -J totals agree with /proc/PID/smaps",
+            a.get("note") or json.dumps({k: a.get(k) for k in ("mappings", "rss", "pss",
+                                                                 "swap")}))
+
+
 def run_smoke(args, exe):
     t = Smoke()
     become_subreaper()
@@ -808,6 +1268,7 @@ def run_smoke(args, exe):
         t.check(code == 0, "benchmark pass runs (floor succeeded)")
     except Fatal as e:
         t.check(False, "benchmark pass runs", str(e))
+    smoke_vmmap(t, args, exe)
     print(f"{t.failures} failed" if t.failures else "all smoke checks passed")
     return 1 if t.failures else 0
 
@@ -834,9 +1295,20 @@ def main():
     ap.add_argument("--no-check", action="store_true", help="skip the agreement check")
     ap.add_argument("--smoke", action="store_true",
                     help="check the benchmark code works; time nothing")
+    ap.add_argument("--bench", choices=("vmrank", "vmmap"), default="vmrank",
+                    help="what to benchmark: vmrank on many processes (default), or vmmap "
+                    "on one process with many mappings")
+    ap.add_argument("--vmmap", help="vmmap executable (build/cmd/vmmap)")
+    ap.add_argument("--maps", type=int, default=50000,
+                    help="--bench vmmap: mappings of the workload process (50000)")
+    ap.add_argument("--big-maps", type=int, default=200000,
+                    help="--bench vmmap: mappings of the second workload, for peak RSS "
+                    "growth (200000; 0 skips it)")
     args = ap.parse_args()
     if args.procs < 0 or args.runs < 1:
         ap.error("--procs must be >= 0 and --runs >= 1")
+    if args.maps < 2 or (args.big_maps and args.big_maps <= args.maps):
+        ap.error("--maps must be >= 2 and --big-maps 0 or above --maps")
 
     install_signal_handlers()
     build = SRCROOT / "build"
@@ -847,6 +1319,7 @@ def main():
         "workload": find_exe(args.workload, [benchdir / "workload"]),
         "timeit": find_exe(args.timeit, [benchdir / "timeit"]),
         "vmrank": find_exe(args.vmrank, [build / "cmd/vmrank"]),
+        "vmmap": find_exe(args.vmmap, [build / "cmd/vmmap"]),
     }
     missing = [k for k in ("floor", "workload", "timeit") if not exe[k]]
     if missing:
@@ -856,6 +1329,8 @@ def main():
     try:
         if args.smoke:
             return run_smoke(args, exe)
+        if args.bench == "vmmap":
+            return run_vmmap_benchmark(args, exe)
         return run_benchmark(args, exe)
     except Fatal as e:
         log(f"run.py: {e}")
