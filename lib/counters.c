@@ -7,8 +7,9 @@
 #include "private.h"
 
 struct entry {
-	uint32_t name_off; /* into names[] */
+	uint32_t name_off; /* into names[], for a key this library does not know */
 	uint32_t name_len;
+	int32_t key; /* enum vms_key, or -1: the name is in names[] */
 	uint64_t value; /* as printed */
 	bool kb;
 };
@@ -112,6 +113,7 @@ VMS_EXPORT void vms_counters_free(struct vms_counters *c)
 static int add_entry(struct vms_counters *c, const char *name, size_t len, uint64_t value, bool kb)
 {
 	struct entry *e;
+	int k;
 
 	if (len > UINT32_MAX / 2 || c->names_len > UINT32_MAX / 2)
 		return -EBADMSG;
@@ -124,30 +126,32 @@ static int add_entry(struct vms_counters *c, const char *name, size_t len, uint6
 		c->e = ne;
 		c->cap = ncap;
 	}
-	if (c->names_len + len + 1 > c->names_cap) {
-		size_t ncap = c->names_cap ? c->names_cap : 512;
-		char *nn;
-
-		while (ncap < c->names_len + len + 1)
-			ncap *= 2;
-		nn = realloc(c->names, ncap);
-		if (!nn)
-			return -ENOMEM;
-		c->names = nn;
-		c->names_cap = ncap;
-	}
-	memcpy(c->names + c->names_len, name, len);
-	c->names[c->names_len + len] = '\0';
 	e = &c->e[c->n];
-	e->name_off = (uint32_t)c->names_len;
 	e->name_len = (uint32_t)len;
 	e->value = value;
 	e->kb = kb;
-	c->names_len += len + 1;
+	k = key_find(name, len, c->hint);
+	e->key = k;
+	e->name_off = 0;
+	if (k < 0) {
+		/* a key the library does not know keeps its own copy of its name */
+		if (c->names_len + len + 1 > c->names_cap) {
+			size_t ncap = c->names_cap ? c->names_cap : 512;
+			char *nn;
 
-	int k = key_find(name, len, c->hint);
-
-	if (k >= 0) {
+			while (ncap < c->names_len + len + 1)
+				ncap *= 2;
+			nn = realloc(c->names, ncap);
+			if (!nn)
+				return -ENOMEM;
+			c->names = nn;
+			c->names_cap = ncap;
+		}
+		memcpy(c->names + c->names_len, name, len);
+		c->names[c->names_len + len] = '\0';
+		e->name_off = (uint32_t)c->names_len;
+		c->names_len += len + 1;
+	} else {
 		/* the first occurrence wins, as a reader of the file would see it */
 		if (c->known[k] < 0)
 			c->known[k] = (int32_t)c->n;
@@ -155,6 +159,11 @@ static int add_entry(struct vms_counters *c, const char *name, size_t len, uint6
 	}
 	c->n++;
 	return 0;
+}
+
+static const char *entry_name(const struct vms_counters *c, const struct entry *e)
+{
+	return e->key >= 0 ? key_names[e->key] : c->names + e->name_off;
 }
 
 static bool is_space(char ch)
@@ -233,7 +242,7 @@ VMS_EXPORT int vms_counters_find(const struct vms_counters *c, const char *name,
 	for (size_t i = 0; i < c->n; i++) {
 		const struct entry *e = &c->e[i];
 
-		if (e->name_len == len && memcmp(c->names + e->name_off, name, len) == 0)
+		if (e->name_len == len && memcmp(entry_name(c, e), name, len) == 0)
 			return scaled(e, value);
 	}
 	return -ENOENT;
@@ -250,7 +259,7 @@ VMS_EXPORT int vms_counters_at(const struct vms_counters *c, size_t i, const cha
 	if (!c || i >= c->n)
 		return -ERANGE;
 	if (name)
-		*name = c->names + c->e[i].name_off;
+		*name = entry_name(c, &c->e[i]);
 	if (raw_value)
 		*raw_value = c->e[i].value;
 	if (in_kb)

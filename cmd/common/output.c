@@ -191,40 +191,69 @@ void cx_table_free(struct cx_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Format one cell for text output; returns a malloc'd string. */
-static char *cell_text(const struct cx_table *t, size_t row, int col, const struct cx_outopts *o)
-{
-	const struct cx_cell *c = &t->cells[row * t->ncols + (size_t)col];
-	bool raw = o->format == CX_FMT_RAW;
-	char buf[64];
-	char *s;
-
-	if (c->null)
-		return strdup("-");
-	switch (t->cols[col].type) {
-	case CX_STR:
-		return cx_sanitize(c->s, strlen(c->s), raw);
-	case CX_SIZE:
-		if (o->bytes || raw)
-			snprintf(buf, sizeof(buf), "%" PRIu64, c->u);
-		else
-			cx_human_size(c->u, buf, sizeof(buf));
-		break;
-	case CX_U64:
-		snprintf(buf, sizeof(buf), "%" PRIu64, c->u);
-		break;
-	case CX_INT:
-		snprintf(buf, sizeof(buf), "%" PRId64, c->i);
-		break;
-	}
-	s = strdup(buf);
-	return s;
-}
-
 /*
  * Print the rows of @t; @w holds the width of each selected column and is
  * widened to fit these rows.  The header line first when @header.
  */
+/* Is @s printable ASCII that needs no escape (for raw output: no space or backslash)? */
+static bool clean_text(const char *s, bool raw)
+{
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+		if (raw && (*s == ' ' || *s == '\\'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Like cell_text(), without a malloc for the common cells: numbers go into
+ * @num (32 bytes), clean strings are the cell's own.  *@owned says whether
+ * the result must be freed.
+ */
+static const char *cell_text_fast(const struct cx_table *t, size_t row, int col,
+				  const struct cx_outopts *o, char *num, bool *owned)
+{
+	const struct cx_cell *c = &t->cells[row * t->ncols + (size_t)col];
+	bool raw = o->format == CX_FMT_RAW;
+
+	*owned = false;
+	if (c->null)
+		return "-";
+	switch (t->cols[col].type) {
+	case CX_STR:
+		if (clean_text(c->s, raw))
+			return c->s;
+		*owned = true;
+		return cx_sanitize(c->s, strlen(c->s), raw);
+	case CX_SIZE:
+		if (!o->bytes && !raw) {
+			cx_human_size(c->u, num, 32);
+			return num;
+		}
+		/* fall through */
+	case CX_U64: {
+		char tmp[24];
+		int n = 0;
+		uint64_t v = c->u;
+
+		do {
+			tmp[n++] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		for (int k = 0; k < n; k++)
+			num[k] = tmp[n - 1 - k];
+		num[n] = '\0';
+		return num;
+	}
+	case CX_INT:
+		snprintf(num, 32, "%" PRId64, c->i);
+		return num;
+	}
+	return "-";
+}
+
 static void pad(FILE *f, size_t n)
 {
 	static const char spaces[] =
@@ -242,10 +271,13 @@ static void print_rows(const struct cx_table *t, const struct cx_outopts *o, FIL
 		       bool header)
 {
 	bool raw = o->format == CX_FMT_RAW;
-	char **txt = calloc(t->nrows * t->nsel + 1, sizeof(*txt));
-	size_t *tw = calloc(t->nrows * t->nsel + 1, sizeof(*tw));
+	size_t ncell = t->nrows * t->nsel;
+	const char **txt = calloc(ncell + 1, sizeof(*txt));
+	size_t *tw = calloc(ncell + 1, sizeof(*tw));
+	bool *owned = calloc(ncell + 1, sizeof(*owned));
+	char *num = malloc(ncell * 32 + 1);
 
-	if (!txt || !tw)
+	if (!txt || !tw || !owned || !num)
 		oom();
 	for (size_t s = 0; s < t->nsel && header; s++) {
 		size_t hw = cx_width(t->cols[t->sel[s]].header);
@@ -255,7 +287,8 @@ static void print_rows(const struct cx_table *t, const struct cx_outopts *o, FIL
 	}
 	for (size_t r = 0; r < t->nrows; r++)
 		for (size_t s = 0; s < t->nsel; s++) {
-			char *x = cell_text(t, r, t->sel[s], o);
+			size_t i = r * t->nsel + s;
+			const char *x = cell_text_fast(t, r, t->sel[s], o, num + i * 32, &owned[i]);
 			size_t cw;
 
 			if (!x)
@@ -267,12 +300,14 @@ static void print_rows(const struct cx_table *t, const struct cx_outopts *o, FIL
 					oom();
 				memset(y, ' ', 2 * t->indent[r]);
 				strcpy(y + 2 * t->indent[r], x);
-				free(x);
+				if (owned[i])
+					free((char *)x);
 				x = y;
+				owned[i] = true;
 			}
-			txt[r * t->nsel + s] = x;
+			txt[i] = x;
 			cw = raw ? 0 : cx_width(x);
-			tw[r * t->nsel + s] = cw;
+			tw[i] = cw;
 			if (cw > w[s])
 				w[s] = cw;
 		}
@@ -284,7 +319,7 @@ static void print_rows(const struct cx_table *t, const struct cx_outopts *o, FIL
 			size_t xw, gap;
 
 			if (s)
-				fputc(' ', f);
+				putc(' ', f);
 			if (raw) {
 				fputs(x, f);
 				continue;
@@ -300,12 +335,15 @@ static void print_rows(const struct cx_table *t, const struct cx_outopts *o, FIL
 					pad(f, gap);
 			}
 		}
-		fputc('\n', f);
+		putc('\n', f);
 	}
-	for (size_t i = 0; i < t->nrows * t->nsel; i++)
-		free(txt[i]);
+	for (size_t i = 0; i < ncell; i++)
+		if (owned[i])
+			free((char *)txt[i]);
 	free(txt);
 	free(tw);
+	free(owned);
+	free(num);
 }
 
 void cx_table_print(const struct cx_table *t, const struct cx_outopts *o, FILE *f)

@@ -138,28 +138,57 @@ size_t cx_width(const char *s)
 	return w;
 }
 
+/* Decimal digits of @v at @o; returns the end. */
+static char *put_u64(char *o, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*o++ = tmp[--n];
+	return o;
+}
+
 void cx_human_size(uint64_t bytes, char *buf, size_t len)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
 	unsigned int u = 0;
-	uint64_t div = 1;
+	uint64_t div = 1, whole, tenths = 0;
+	char tmp[48], *o = tmp;
 
+	/* formatted by hand: a table prints millions of these */
 	while (u + 1 < sizeof(units) / sizeof(units[0]) && bytes / div >= 1024) {
 		div *= 1024;
 		u++;
 	}
-	if (bytes % div == 0) {
-		snprintf(buf, len, "%llu %s", (unsigned long long)(bytes / div), units[u]);
-		return;
+	whole = bytes / div;
+	if (bytes % div) {
+		/* one decimal, rounded half up, computed in integers */
+		tenths = whole * 10 + ((bytes % div) * 10 + div / 2) / div;
+		whole = tenths / 10;
+		tenths %= 10;
+		if (!tenths && whole == 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+			whole = 1;
+			u++;
+		}
 	}
-	/* one decimal, rounded half up, computed in integers */
-	uint64_t tenths = (bytes / div) * 10 + ((bytes % div) * 10 + div / 2) / div;
+	o = put_u64(o, whole);
+	if (tenths) {
+		*o++ = '.';
+		*o++ = (char)('0' + tenths);
+	}
+	*o++ = ' ';
+	strcpy(o, units[u]);
+	if (len) {
+		size_t n = strlen(tmp);
 
-	if (tenths % 10 == 0 && tenths / 10 == 1024 && u + 1 < sizeof(units) / sizeof(units[0]))
-		snprintf(buf, len, "1 %s", units[u + 1]);
-	else if (tenths % 10 == 0)
-		snprintf(buf, len, "%llu %s", (unsigned long long)(tenths / 10), units[u]);
-	else
-		snprintf(buf, len, "%llu.%llu %s", (unsigned long long)(tenths / 10),
-			 (unsigned long long)(tenths % 10), units[u]);
+		if (n >= len)
+			n = len - 1;
+		memcpy(buf, tmp, n);
+		buf[n] = '\0';
+	}
 }
