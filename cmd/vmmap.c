@@ -1339,23 +1339,15 @@ static void learn_columns(void)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_OUTPUT_ALL = 256, OPT_LAYOUT, OPT_ASCII, OPT_REVERSE, OPT_ROOT };
+	enum { OPT_LAYOUT = CX_OPT__FIRST_FREE, OPT_ASCII };
 	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "output-all", no_argument, NULL, OPT_OUTPUT_ALL },
+		CX_OUTPUT_LONGOPTS,
 		{ "extended", no_argument, NULL, 'x' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "layout", no_argument, NULL, OPT_LAYOUT },
 		{ "ascii", no_argument, NULL, OPT_ASCII },
 		{ "range", required_argument, NULL, 'A' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "noheadings", no_argument, NULL, 'n' },
-		{ "bytes", no_argument, NULL, 'b' },
-		{ "sort", required_argument, NULL, 's' },
-		{ "reverse", no_argument, NULL, OPT_REVERSE },
 		{ "no-totals", no_argument, NULL, 'T' },
-		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -1363,17 +1355,14 @@ int main(int argc, char **argv)
 	cJSON *skipped = NULL;
 	size_t failed = 0;
 	bool first = true, help = false;
-	int c, ret;
+	int c;
 
 	cx_init("vmmap");
-	while ((c = getopt_long(argc, argv, "o:xg:A:Jrnbs:ThV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CX_OUTPUT_SHORTOPTS "xg:A:ThV", longopts, NULL)) !=
+	       -1) {
+		if (cx_output_option(c, optarg, &ctl.out, &ctl.root))
+			continue;
 		switch (c) {
-		case 'o':
-			ctl.out.output = optarg;
-			break;
-		case OPT_OUTPUT_ALL:
-			ctl.out.output_all = true;
-			break;
 		case 'x':
 			ctl.extended = true;
 			break;
@@ -1394,29 +1383,8 @@ int main(int argc, char **argv)
 		case 'A':
 			parse_range(optarg);
 			break;
-		case 'J':
-			ctl.out.format = CX_FMT_JSON;
-			break;
-		case 'r':
-			ctl.out.format = CX_FMT_RAW;
-			break;
-		case 'n':
-			ctl.out.noheadings = true;
-			break;
-		case 'b':
-			ctl.out.bytes = true;
-			break;
-		case 's':
-			ctl.out.sort = optarg;
-			break;
-		case OPT_REVERSE:
-			ctl.out.reverse = true;
-			break;
 		case 'T':
 			ctl.no_totals = true;
-			break;
-		case OPT_ROOT:
-			ctl.root = optarg;
 			break;
 		case 'h':
 			help = true;
@@ -1424,7 +1392,7 @@ int main(int argc, char **argv)
 		case 'V':
 			cx_version();
 		default:
-			cx_usage_error("unrecognized option");
+			cx_bad_option();
 		}
 	}
 	if (!help) {
@@ -1441,22 +1409,13 @@ int main(int argc, char **argv)
 				"--extended is a column list: no -o or --output-all with it");
 	}
 
-	ret = vms_ctx_new(ctl.root, VMS_CTX_NO_LIBPROC2, &ctx);
-	if (ret < 0) {
-		if (help) {
-			build_columns(NULL);
-			usage();
-		}
-		if (ret == -EPROTO)
-			cx_warn("%s: corrupt or unsupported snapshot", ctl.root);
-		else
-			cx_warn("cannot open %s: %s", ctl.root ? ctl.root : "/", strerror(-ret));
-		return CX_EXIT_FAILURE;
-	}
 	if (help) {
 		build_columns(NULL);
 		usage();
 	}
+	ctx = cx_ctx_open(ctl.root, VMS_CTX_NO_LIBPROC2);
+	if (!ctx)
+		return CX_EXIT_FAILURE;
 	learn_columns();
 	if (ctl.out.output) {
 		const char *o = ctl.out.output[0] == '+' ? ctl.out.output + 1 : ctl.out.output;

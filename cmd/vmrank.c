@@ -1075,25 +1075,10 @@ static int print_result(struct cx_table *t, struct cx_table *out, struct prow *r
 
 int main(int argc, char **argv)
 {
-	enum {
-		OPT_OUTPUT_ALL = 256,
-		OPT_FORMAT,
-		OPT_REVERSE,
-		OPT_BY,
-		OPT_TREE,
-		OPT_KTHREADS,
-		OPT_ROOT
-	};
+	enum { OPT_FORMAT = CX_OPT__FIRST_FREE, OPT_BY, OPT_TREE, OPT_KTHREADS };
 	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "output-all", no_argument, NULL, OPT_OUTPUT_ALL },
-		{ "json", no_argument, NULL, 'J' },
+		CX_OUTPUT_LONGOPTS,
 		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "noheadings", no_argument, NULL, 'n' },
-		{ "bytes", no_argument, NULL, 'b' },
-		{ "sort", required_argument, NULL, 's' },
-		{ "reverse", no_argument, NULL, OPT_REVERSE },
 		{ "totals", no_argument, NULL, 't' },
 		{ "by", required_argument, NULL, OPT_BY },
 		{ "tree", no_argument, NULL, OPT_TREE },
@@ -1104,7 +1089,6 @@ int main(int argc, char **argv)
 		{ "kthreads", no_argument, NULL, OPT_KTHREADS },
 		{ "system", no_argument, NULL, 'w' },
 		{ "jobs", required_argument, NULL, 'j' },
-		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -1122,17 +1106,11 @@ int main(int argc, char **argv)
 	cx_init("vmrank");
 	init_col_keys();
 	ctl.jobs = cx_default_jobs();
-	while ((c = getopt_long(argc, argv, "o:Jrnbs:tp:U:P:N:wj:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CX_OUTPUT_SHORTOPTS "tp:U:P:N:wj:hV", longopts,
+				NULL)) != -1) {
+		if (cx_output_option(c, optarg, &ctl.out, &ctl.root))
+			continue;
 		switch (c) {
-		case 'o':
-			ctl.out.output = optarg;
-			break;
-		case OPT_OUTPUT_ALL:
-			ctl.out.output_all = true;
-			break;
-		case 'J':
-			ctl.out.format = CX_FMT_JSON;
-			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "table") == 0)
 				ctl.out.format = CX_FMT_TABLE;
@@ -1146,21 +1124,6 @@ int main(int argc, char **argv)
 				cx_usage_error(
 					"unknown format '%s' (table, raw, json, openmetrics)",
 					optarg);
-			break;
-		case 'r':
-			ctl.out.format = CX_FMT_RAW;
-			break;
-		case 'n':
-			ctl.out.noheadings = true;
-			break;
-		case 'b':
-			ctl.out.bytes = true;
-			break;
-		case 's':
-			ctl.out.sort = optarg;
-			break;
-		case OPT_REVERSE:
-			ctl.out.reverse = true;
 			break;
 		case 't':
 			ctl.totals = true;
@@ -1224,16 +1187,12 @@ int main(int argc, char **argv)
 		case 'j':
 			ctl.jobs = (unsigned int)cx_parse_count("--jobs", optarg, 64);
 			break;
-		case OPT_ROOT:
-			ctl.root = optarg;
-			break;
 		case 'h':
 			usage();
 		case 'V':
 			cx_version();
 		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n", cx_prog);
-			return CX_EXIT_USAGE;
+			cx_bad_option();
 		}
 	}
 	if (optind < argc)
@@ -1245,14 +1204,9 @@ int main(int argc, char **argv)
 	if (ctl.system && ctl.by != BY_NONE)
 		cx_usage_error("--system and --by cannot be combined");
 
-	ret = vms_ctx_new(ctl.root, 0, &ctx);
-	if (ret < 0) {
-		if (ret == -EPROTO)
-			cx_warn("%s: corrupt or unsupported snapshot", ctl.root);
-		else
-			cx_warn("cannot open %s: %s", ctl.root ? ctl.root : "/", strerror(-ret));
+	ctx = cx_ctx_open(ctl.root, 0);
+	if (!ctx)
 		return CX_EXIT_FAILURE;
-	}
 	add_dynamic_columns();
 
 	what = VMS_PT_USER | VMS_PT_CMDLINE | VMS_PT_FAULTS | VMS_PT_VSZ | VMS_PT_THREADS;

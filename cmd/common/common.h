@@ -102,6 +102,32 @@ struct cx_outopts {
 	bool reverse;
 };
 
+/*
+ * The output options of DESIGN.md, shared by every listing command: put
+ * CX_OUTPUT_LONGOPTS in the getopt_long table and CX_OUTPUT_SHORTOPTS in the
+ * short string, number the command's own long-only options from
+ * CX_OPT__FIRST_FREE, and hand every option to cx_output_option() first.
+ */
+enum { CX_OPT_OUTPUT_ALL = 0x100, CX_OPT_REVERSE, CX_OPT_ROOT, CX_OPT__FIRST_FREE };
+#define CX_OUTPUT_SHORTOPTS "o:Jrnbs:"
+#define CX_OUTPUT_LONGOPTS                                                                     \
+	{ "output", required_argument, NULL, 'o' },                                            \
+		{ "output-all", no_argument, NULL, CX_OPT_OUTPUT_ALL },                        \
+		{ "json", no_argument, NULL, 'J' }, { "raw", no_argument, NULL, 'r' },         \
+		{ "noheadings", no_argument, NULL, 'n' }, { "bytes", no_argument, NULL, 'b' }, \
+		{ "sort", required_argument, NULL, 's' },                                      \
+		{ "reverse", no_argument, NULL, CX_OPT_REVERSE },                              \
+	{                                                                                      \
+		"root", required_argument, NULL, CX_OPT_ROOT                                   \
+	}
+/* Apply option @c if it is one of the shared output options (--root included);
+ * false when it is not. */
+bool cx_output_option(int c, const char *arg, struct cx_outopts *o, const char **root);
+/* getopt_long has said what is wrong: add the --help hint and exit 2. */
+_Noreturn void cx_bad_option(void);
+/* Open the context on @root (NULL: live), or say why not and return NULL. */
+struct vms_ctx *cx_ctx_open(const char *root, unsigned int flags);
+
 int cx_column_find(const struct cx_column *cols, size_t ncols, const char *name, size_t len);
 /*
  * Select the columns to print from the -o list (or @defaults when none,

@@ -331,3 +331,58 @@ unsigned int cx_default_jobs(void)
 		return 1;
 	return n > 8 ? 8 : (unsigned int)n;
 }
+
+bool cx_output_option(int c, const char *arg, struct cx_outopts *o, const char **root)
+{
+	switch (c) {
+	case 'o':
+		o->output = arg;
+		return true;
+	case CX_OPT_OUTPUT_ALL:
+		o->output_all = true;
+		return true;
+	case 'J':
+		o->format = CX_FMT_JSON;
+		return true;
+	case 'r':
+		o->format = CX_FMT_RAW;
+		return true;
+	case 'n':
+		o->noheadings = true;
+		return true;
+	case 'b':
+		o->bytes = true;
+		return true;
+	case 's':
+		o->sort = arg;
+		return true;
+	case CX_OPT_REVERSE:
+		o->reverse = true;
+		return true;
+	case CX_OPT_ROOT:
+		*root = arg;
+		return true;
+	default:
+		return false;
+	}
+}
+
+void cx_bad_option(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n", cx_prog);
+	exit(CX_EXIT_USAGE);
+}
+
+struct vms_ctx *cx_ctx_open(const char *root, unsigned int flags)
+{
+	struct vms_ctx *ctx;
+	int ret = vms_ctx_new(root, flags, &ctx);
+
+	if (ret == 0)
+		return ctx;
+	if (ret == -EPROTO)
+		cx_warn("%s: corrupt or unsupported snapshot", root);
+	else
+		cx_warn("cannot open %s: %s", root ? root : "/", strerror(-ret));
+	return NULL;
+}
