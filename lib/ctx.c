@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "private.h"
@@ -170,6 +171,7 @@ VMS_EXPORT int vms_ctx_new(const char *root, unsigned int flags, struct vms_ctx 
 	}
 	ctx->procfd = openat(ctx->rootfd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ctx->procfd_err = ctx->procfd < 0 ? -errno : 0;
+	vms_ctx_probe_caps(ctx);
 	*out = ctx;
 	return 0;
 fail:
@@ -269,4 +271,206 @@ VMS_EXPORT int vms_meminfo_read(struct vms_ctx *ctx, struct vms_counters **out)
 VMS_EXPORT int vms_vmstat_read(struct vms_ctx *ctx, struct vms_counters **out)
 {
 	return read_table(ctx, "proc/vmstat", out);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Capabilities                                                            */
+
+static int cap_index(unsigned int cap)
+{
+	for (int i = 0; i < 6; i++)
+		if (cap == 1u << i)
+			return i;
+	return -1;
+}
+
+static void cap_set(struct vms_ctx *ctx, unsigned int cap, bool ok, const char *fmt, ...)
+	VMS_PRINTF(4, 5);
+static void cap_set(struct vms_ctx *ctx, unsigned int cap, bool ok, const char *fmt, ...)
+{
+	int i = cap_index(cap);
+	va_list ap;
+
+	if (ok) {
+		ctx->caps |= cap;
+		ctx->cap_reason[i][0] = '\0';
+		return;
+	}
+	ctx->caps &= ~cap;
+	va_start(ap, fmt);
+	vsnprintf(ctx->cap_reason[i], sizeof(ctx->cap_reason[i]), fmt, ap);
+	va_end(ap);
+}
+
+static const char *kpage_names[] = { "kpageflags", "kpagecount", "kpagecgroup" };
+static const unsigned int kpage_caps[] = { VMS_CAP_KPAGEFLAGS, VMS_CAP_KPAGECOUNT,
+					   VMS_CAP_KPAGECGROUP };
+
+static void probe_kpage_live(struct vms_ctx *ctx)
+{
+	for (int i = 0; i < 3; i++) {
+		int fd = ctx->procfd >= 0 ?
+				 openat(ctx->procfd, kpage_names[i], O_RDONLY | O_CLOEXEC) :
+				 -1;
+		int err = fd < 0 ? (ctx->procfd >= 0 ? errno : -ctx->procfd_err) : 0;
+
+		if (fd >= 0)
+			close(fd);
+		if (err == EACCES || err == EPERM)
+			cap_set(ctx, kpage_caps[i], false,
+				"/proc/%s: %s (needs root or CAP_DAC_READ_SEARCH)", kpage_names[i],
+				strerror(err));
+		else if (err == ENOENT)
+			cap_set(ctx, kpage_caps[i], false,
+				"/proc/%s is missing (a subset=pid procfs, or a kernel without "
+				"CONFIG_PROC_PAGE_MONITOR%s)",
+				kpage_names[i], i == 2 ? " or CONFIG_MEMCG" : "");
+		else
+			cap_set(ctx, kpage_caps[i], err == 0, "/proc/%s: %s", kpage_names[i],
+				strerror(err));
+	}
+}
+
+static int self_entry(int fd, const void *addr, unsigned long ps, uint64_t *e)
+{
+	off_t off = (off_t)((uintptr_t)addr / ps * 8);
+
+	return pread(fd, e, 8, off) == 8 ? 0 : -1;
+}
+
+static void probe_live(struct vms_ctx *ctx)
+{
+	volatile char here = 1;
+	uint64_t e = 0;
+	int fd = ctx->procfd >= 0 ? openat(ctx->procfd, "self/pagemap", O_RDONLY | O_CLOEXEC) : -1;
+
+	probe_kpage_live(ctx);
+	if (fd < 0) {
+		const char *why = strerror(ctx->procfd >= 0 ? errno : -ctx->procfd_err);
+
+		cap_set(ctx, VMS_CAP_PFN, false, "cannot read /proc/self/pagemap: %s", why);
+		cap_set(ctx, VMS_CAP_PAGEMAP_SCAN, false, "cannot read /proc/self/pagemap: %s",
+			why);
+		cap_set(ctx, VMS_CAP_SCAN_GUARD, false, "cannot read /proc/self/pagemap: %s", why);
+		return;
+	}
+	(void)here;
+	/* The kernel's own decision for our credentials: the PFN of a page
+	 * we just touched is shown, or zeroed. */
+	if (self_entry(fd, (const void *)&here, ctx->page_size, &e) == 0 && (e & VMS_PM_PRESENT))
+		cap_set(ctx, VMS_CAP_PFN, (e & VMS_PM_PFN_MASK) != 0, "needs CAP_SYS_ADMIN");
+	else
+		cap_set(ctx, VMS_CAP_PFN, false, "cannot read /proc/self/pagemap");
+
+	if (ctx->caps & VMS_CAP_PFN) {
+		/* A private page that was only read maps the shared zero page. */
+		void *z = mmap(NULL, ctx->page_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (z != MAP_FAILED) {
+			volatile const char *zc = z;
+
+			(void)*zc;
+			if (self_entry(fd, z, ctx->page_size, &e) == 0 && (e & VMS_PM_PRESENT) &&
+			    (e & VMS_PM_PFN_MASK)) {
+				ctx->zero_pfn = e & VMS_PM_PFN_MASK;
+				ctx->have_zero_pfn = true;
+			}
+			munmap(z, ctx->page_size);
+		}
+	}
+
+	{
+		struct vms_page_region v[1];
+		uint64_t page = (uintptr_t)&here & ~((uint64_t)ctx->page_size - 1);
+		struct vms_pm_scan_arg a = {
+			.size = sizeof(a),
+			.start = page,
+			.end = page + ctx->page_size,
+			.vec = (uintptr_t)v,
+			.vec_len = 1,
+			.category_anyof_mask = VMS_PAGE_IS_PRESENT | VMS_PAGE_IS_SWAPPED,
+			.return_mask = VMS_PAGE_IS_PRESENT,
+		};
+		long r = ioctl(fd, VMS_PAGEMAP_SCAN, &a);
+		int err = r < 0 ? errno : 0;
+
+		if (r >= 0)
+			cap_set(ctx, VMS_CAP_PAGEMAP_SCAN, true, " ");
+		else if (err == EINVAL || err == ENOTTY)
+			cap_set(ctx, VMS_CAP_PAGEMAP_SCAN, false,
+				"PAGEMAP_SCAN not supported (Linux < 6.7)");
+		else
+			cap_set(ctx, VMS_CAP_PAGEMAP_SCAN, false, "PAGEMAP_SCAN: %s",
+				strerror(err));
+		if (r >= 0) {
+			a.category_anyof_mask |= VMS_PAGE_IS_GUARD;
+			a.return_mask |= VMS_PAGE_IS_GUARD;
+			r = ioctl(fd, VMS_PAGEMAP_SCAN, &a);
+			cap_set(ctx, VMS_CAP_SCAN_GUARD, r >= 0,
+				"PAGEMAP_SCAN has no guard category (Linux < 6.15)");
+		} else {
+			cap_set(ctx, VMS_CAP_SCAN_GUARD, false, "%s",
+				ctx->cap_reason[cap_index(VMS_CAP_PAGEMAP_SCAN)]);
+		}
+	}
+	close(fd);
+}
+
+static void probe_snapshot(struct vms_ctx *ctx)
+{
+	const char *priv = vms_ctx_snapshot_info(ctx, "privileged");
+	const char *zp = vms_ctx_snapshot_info(ctx, "zero_pfn");
+
+	cap_set(ctx, VMS_CAP_PFN, priv && strcmp(priv, "1") == 0,
+		"not in the snapshot (taken without CAP_SYS_ADMIN)");
+	for (int i = 0; i < 3; i++) {
+		char rel[32];
+
+		snprintf(rel, sizeof(rel), "proc/%s", kpage_names[i]);
+		cap_set(ctx, kpage_caps[i], faccessat(ctx->rootfd, rel, R_OK, 0) == 0,
+			"/proc/%s is not in the snapshot", kpage_names[i]);
+	}
+	cap_set(ctx, VMS_CAP_PAGEMAP_SCAN, false, "a snapshot is read with pread");
+	cap_set(ctx, VMS_CAP_SCAN_GUARD, false, "a snapshot is read with pread");
+	if (zp) {
+		char *end;
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(zp, &end, 16);
+		if (!errno && end != zp && !*end && v && v <= VMS_PM_PFN_MASK) {
+			ctx->zero_pfn = v;
+			ctx->have_zero_pfn = true;
+		}
+	}
+}
+
+void vms_ctx_probe_caps(struct vms_ctx *ctx)
+{
+	if (!ctx->live)
+		probe_snapshot(ctx);
+	else
+		probe_live(ctx);
+}
+
+VMS_EXPORT unsigned int vms_ctx_caps(const struct vms_ctx *ctx)
+{
+	return ctx->caps;
+}
+
+VMS_EXPORT const char *vms_ctx_cap_reason(const struct vms_ctx *ctx, unsigned int cap)
+{
+	int i = cap_index(cap);
+
+	if (i < 0)
+		return "unknown capability";
+	return (ctx->caps & cap) ? NULL : ctx->cap_reason[i];
+}
+
+VMS_EXPORT int vms_ctx_zero_pfn(const struct vms_ctx *ctx, uint64_t *pfn)
+{
+	if (!ctx->have_zero_pfn)
+		return -ENOENT;
+	*pfn = ctx->zero_pfn;
+	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/ioctl.h>
 
 #include "vmscope/vmscope.h"
 
@@ -32,6 +33,11 @@ struct vms_ctx {
 	/* etc/passwd of the root, loaded on first use */
 	pthread_mutex_t pw_lock;
 	bool pw_loaded;
+	/* what the reader may see below smaps: VMS_CAP_*, found at open */
+	unsigned int caps;
+	bool have_zero_pfn;
+	uint64_t zero_pfn;
+	char cap_reason[6][128];
 	uint32_t *pw_uids;
 	char **pw_names;
 	size_t n_pw;
@@ -105,6 +111,36 @@ int vms_proc_memory_state(struct vms_proc *p);
 /* The held proc/PID directory fd, and the context of a process handle. */
 int vms_proc_dirfd(const struct vms_proc *p);
 struct vms_ctx *vms_proc_ctx(const struct vms_proc *p);
+
+/* Probe the VMS_CAP_* bits (live) or read them from the snapshot. */
+void vms_ctx_probe_caps(struct vms_ctx *ctx);
+
+/* The sparse u64 file of snapshots (pagemap, kpage*): see sparse.c. */
+struct vms_sparse;
+/* Takes @fd.  0, -EPROTO (not a valid sparse file), -ENOMEM, -errno. */
+int vms_sparse_open(int fd, struct vms_sparse **out);
+/* Values of @n indexes from @index.  Unrecorded indexes read as 0 when
+ * @gaps_are_zero, else the read stops there.  Returns the count or -errno. */
+ssize_t vms_sparse_read(struct vms_sparse *s, uint64_t index, size_t n, uint64_t *out,
+			bool gaps_are_zero);
+void vms_sparse_close(struct vms_sparse *s);
+
+/* The PAGEMAP_SCAN uapi (linux/fs.h, 6.7): Debian 12's headers lack it. */
+struct vms_page_region {
+	uint64_t start, end, categories;
+};
+struct vms_pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define VMS_PAGEMAP_SCAN _IOWR('f', 16, struct vms_pm_scan_arg)
+#define VMS_PAGE_IS_FILE (1u << 2)
+#define VMS_PAGE_IS_PRESENT (1u << 3)
+#define VMS_PAGE_IS_SWAPPED (1u << 4)
+#define VMS_PAGE_IS_PFNZERO (1u << 5)
+#define VMS_PAGE_IS_HUGE (1u << 6)
+#define VMS_PAGE_IS_SOFT_DIRTY (1u << 7)
+#define VMS_PAGE_IS_GUARD (1u << 8)
 
 struct vms_maps *vms_maps_new_for_proc(struct vms_proc *p, int fd, unsigned int flags);
 

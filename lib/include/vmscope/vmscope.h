@@ -506,6 +506,306 @@ struct vms_thread_sp {
 int vms_proc_thread_sps(struct vms_proc *p, struct vms_thread_sp **out, size_t *n);
 
 /* ---------------------------------------------------------------------- */
+/* Capabilities: what the reader may see below smaps (found once)          */
+
+enum {
+	/* pagemap shows PFNs and swap slots (CAP_SYS_ADMIN; otherwise the
+	 * kernel zeroes them: report "hidden", never 0) */
+	VMS_CAP_PFN = 1u << 0,
+	VMS_CAP_KPAGEFLAGS = 1u << 1, /* /proc/kpageflags readable */
+	VMS_CAP_KPAGECOUNT = 1u << 2, /* /proc/kpagecount readable */
+	VMS_CAP_KPAGECGROUP = 1u << 3, /* /proc/kpagecgroup readable */
+	VMS_CAP_PAGEMAP_SCAN = 1u << 4, /* the PAGEMAP_SCAN ioctl works (live, 6.7+) */
+	VMS_CAP_SCAN_GUARD = 1u << 5, /* ... and knows the guard category (6.15+) */
+};
+
+/**
+ * vms_ctx_caps() - the VMS_CAP_* bits of the context, found when it was
+ * opened: live, by probing (the kernel's own answer for this process's
+ * credentials); for a snapshot, from its description ("privileged") and
+ * the files it holds.  Since 0.1.
+ */
+unsigned int vms_ctx_caps(const struct vms_ctx *ctx);
+
+/**
+ * vms_ctx_cap_reason() - why capability @cap (one VMS_CAP_* bit) is
+ * missing, as a phrase for a message: "needs CAP_SYS_ADMIN",
+ * "/proc/kpageflags: Permission denied (needs root or CAP_DAC_READ_SEARCH)",
+ * "not in the snapshot", "kernel older than 6.7"; NULL when it is there.
+ * Since 0.1.
+ */
+const char *vms_ctx_cap_reason(const struct vms_ctx *ctx, unsigned int cap);
+
+/**
+ * vms_ctx_zero_pfn() - the PFN of the kernel's shared zero page, found by
+ * reading a page of our own that only reads zeroes (needs VMS_CAP_PFN), or
+ * from a snapshot's "zero_pfn".  Returns 0 or -ENOENT when unknown.
+ * Since 0.1.
+ */
+int vms_ctx_zero_pfn(const struct vms_ctx *ctx, uint64_t *pfn);
+
+/* ---------------------------------------------------------------------- */
+/* Pagemap entries                                                         */
+
+#define VMS_PM_PRESENT (UINT64_C(1) << 63)
+#define VMS_PM_SWAPPED (UINT64_C(1) << 62) /* also set for a guard region */
+#define VMS_PM_FILE (UINT64_C(1) << 61) /* file page or shared anonymous */
+#define VMS_PM_GUARD (UINT64_C(1) << 58) /* MADV_GUARD_INSTALL (6.15) */
+#define VMS_PM_UFFD_WP (UINT64_C(1) << 57)
+#define VMS_PM_EXCLUSIVE (UINT64_C(1) << 56) /* mapped by this process only */
+#define VMS_PM_SOFT_DIRTY (UINT64_C(1) << 55)
+#define VMS_PM_PFN_MASK ((UINT64_C(1) << 55) - 1)
+#define VMS_PM_UNKNOWN_MASK (UINT64_C(3) << 59) /* bits 59-60: zero today */
+
+enum vms_page_state {
+	VMS_PAGE_NONE = 0, /* nothing in the page table: never touched, or dropped */
+	VMS_PAGE_PRESENT, /* in RAM */
+	VMS_PAGE_SWAPPED, /* a swap entry (or another non-present entry, e.g. migration) */
+	VMS_PAGE_GUARD, /* a guard region: faults on access, not swap */
+	VMS_PAGE_UNKNOWN, /* not read: the process exited during the read */
+};
+
+/* One decoded pagemap entry. */
+struct vms_pme {
+	uint64_t raw;
+	enum vms_page_state state;
+	bool file, exclusive, soft_dirty, uffd_wp;
+	/* The PFN or swap slot was zeroed by the kernel (no CAP_SYS_ADMIN):
+	 * pfn/swap_* below are meaningless and must be shown as hidden. */
+	bool frame_hidden;
+	uint64_t pfn; /* PRESENT && !frame_hidden */
+	unsigned int swap_type; /* SWAPPED && !frame_hidden: index of the swap device */
+	uint64_t swap_offset; /* in pages */
+	uint64_t unknown_bits; /* raw bits this library does not know (59-60) */
+};
+
+/**
+ * vms_pme_decode() - decode pagemap entry @raw.  @frames_visible: the
+ * reader had VMS_CAP_PFN (vms_ctx_caps()).  A guard entry is never
+ * "swapped".  Since 0.1.
+ */
+void vms_pme_decode(uint64_t raw, bool frames_visible, struct vms_pme *out);
+
+/** vms_page_state_name() - "present", "none", "swapped", "guard", "unknown". Since 0.1. */
+const char *vms_page_state_name(enum vms_page_state st);
+
+/**
+ * vms_swaps_by_type() - the /proc/swaps row of swap type @type.  The kernel
+ * lists devices in type order and skips free slots, so the row at position
+ * @type is the device unless a device of lower type was turned off since;
+ * the offset must also lie inside it.  Returns the row or NULL when no row
+ * can hold (@type, @offset).  Since 0.1.
+ */
+const struct vms_swap *vms_swaps_by_type(const struct vms_swaps *s, unsigned int type,
+					 uint64_t offset, unsigned long page_size);
+
+/* ---------------------------------------------------------------------- */
+/* Pagemap reading                                                         */
+
+struct vms_pagemap;
+
+/**
+ * vms_pagemap_open() - open the pagemap of @p (live: proc/PID/pagemap; a
+ * snapshot: its recorded extract).  Returns 0, -ESRCH (gone, zombie, kernel
+ * thread), -EACCES/-EPERM (needs the same user or CAP_SYS_PTRACE, and the
+ * file is 0400), -ENOENT (not in the snapshot), -EPROTO (corrupt extract),
+ * -ENOMEM.  Since 0.1.
+ */
+int vms_pagemap_open(struct vms_proc *p, struct vms_pagemap **out);
+void vms_pagemap_close(struct vms_pagemap *pm);
+
+/**
+ * vms_pagemap_read() - read the raw entries of @n pages from page-aligned
+ * address @addr into @buf, in 64 KiB reads.  Returns the number of entries
+ * read: fewer than @n when the process exited: the rest is unknown, not
+ * "not present".  In a snapshot, pages outside what was captured read as 0,
+ * as the kernel reads unmapped addresses.  Or -errno:
+ * -EINVAL for an unaligned address, -ESRCH, -EIO.  Since 0.1.
+ */
+ssize_t vms_pagemap_read(struct vms_pagemap *pm, uint64_t addr, size_t n, uint64_t *buf);
+
+/* ---------------------------------------------------------------------- */
+/* Page walk: runs of pages in the same state                              */
+
+/* Flags of a run. */
+enum {
+	VMS_RUN_PRESENT = 1u << 0,
+	VMS_RUN_SWAPPED = 1u << 1, /* never set for a guard region */
+	VMS_RUN_FILE = 1u << 2, /* file page or shared anonymous (present or swapped) */
+	VMS_RUN_HUGE = 1u << 3, /* mapped by a huge entry: PMD-mapped THP or hugetlb */
+	VMS_RUN_GUARD = 1u << 4,
+	VMS_RUN_ZERO = 1u << 5, /* the shared zero page */
+	VMS_RUN_SOFT_DIRTY = 1u << 6,
+	VMS_RUN_EXCLUSIVE = 1u << 7, /* mapped by this process only (entries read) */
+	VMS_RUN_UFFD_WP = 1u << 8, /* (entries read) */
+	VMS_RUN_UNKNOWN = 1u << 9, /* not read: the process exited */
+};
+
+/*
+ * A run [start, end) of pages whose flags are equal.  Adjacent runs may
+ * have equal flags (a walk works in chunks).  No PRESENT/SWAPPED/GUARD/
+ * UNKNOWN flag: the pages are not in the page table (never touched).
+ */
+struct vms_page_run {
+	uint64_t start, end;
+	unsigned int flags;
+	/* With VMS_WALK_ENTRIES, for a run that is not "none": the raw pagemap
+	 * entry of each page, valid until the next call; otherwise NULL. */
+	const uint64_t *entries;
+};
+
+/* Flags of vms_pagewalk_open(). */
+enum {
+	/* Read the entries of every page in the page table (PFNs, exclusive,
+	 * uffd-wp), not just the categories. */
+	VMS_WALK_ENTRIES = 1u << 0,
+	/* Only pread(), never the PAGEMAP_SCAN ioctl (as on kernels < 6.7). */
+	VMS_WALK_READ = 1u << 1,
+	/* Only PAGEMAP_SCAN for the categories (-EOPNOTSUPP without it). */
+	VMS_WALK_SCAN = 1u << 2,
+};
+
+struct vms_pagewalk;
+
+/**
+ * vms_pagewalk_open() - walk [@start, @end) (page-aligned, inside one
+ * process's user address space) of @pm.  By default the walk uses
+ * PAGEMAP_SCAN where it wins (sparse and huge-page ranges) and pread()
+ * where that wins (dense 4 KiB memory), chunk by chunk; the result does not
+ * depend on the choice.  The scan is never asked to write-protect.
+ * Returns 0, -EINVAL, -EOPNOTSUPP (VMS_WALK_SCAN without the ioctl),
+ * -ENOMEM.  Since 0.1.
+ */
+int vms_pagewalk_open(struct vms_pagemap *pm, uint64_t start, uint64_t end, unsigned int flags,
+		      struct vms_pagewalk **out);
+
+/**
+ * vms_pagewalk_known() - the VMS_RUN_* flags this walk can tell: a flag
+ * outside the mask is not "false" but unknown (EXCLUSIVE without entries;
+ * HUGE with pread() only and no kpageflags; ZERO without the zero PFN).
+ * Since 0.1.
+ */
+unsigned int vms_pagewalk_known(const struct vms_pagewalk *w);
+
+/**
+ * vms_pagewalk_next() - the next run.  Returns 1, 0 at the end, or a
+ * negative errno (-EIO, -ENOMEM).  When the process exits during the walk,
+ * the rest comes back as one VMS_RUN_UNKNOWN run.  Since 0.1.
+ */
+int vms_pagewalk_next(struct vms_pagewalk *w, struct vms_page_run *run);
+
+/**
+ * vms_pagewalk_finish() - 0 when every page was read, -ESRCH when the
+ * process exited and some pages are unknown (the result is partial).
+ * Since 0.1.
+ */
+int vms_pagewalk_finish(const struct vms_pagewalk *w);
+
+/** vms_pagewalk_stats() - how many PAGEMAP_SCAN calls and pread() calls the walk made. Since 0.1. */
+void vms_pagewalk_stats(const struct vms_pagewalk *w, uint64_t *scans, uint64_t *reads);
+
+void vms_pagewalk_close(struct vms_pagewalk *w);
+
+/* ---------------------------------------------------------------------- */
+/* Physical frames: kpageflags, kpagecount, kpagecgroup                    */
+
+/* Bits of /proc/kpageflags (include/uapi/linux/kernel-page-flags.h). */
+enum vms_kpf {
+	VMS_KPF_LOCKED = 0,
+	VMS_KPF_ERROR = 1,
+	VMS_KPF_REFERENCED = 2,
+	VMS_KPF_UPTODATE = 3,
+	VMS_KPF_DIRTY = 4,
+	VMS_KPF_LRU = 5,
+	VMS_KPF_ACTIVE = 6,
+	VMS_KPF_SLAB = 7,
+	VMS_KPF_WRITEBACK = 8,
+	VMS_KPF_RECLAIM = 9,
+	VMS_KPF_BUDDY = 10,
+	VMS_KPF_MMAP = 11,
+	VMS_KPF_ANON = 12,
+	VMS_KPF_SWAPCACHE = 13,
+	VMS_KPF_SWAPBACKED = 14,
+	VMS_KPF_COMPOUND_HEAD = 15,
+	VMS_KPF_COMPOUND_TAIL = 16,
+	VMS_KPF_HUGE = 17,
+	VMS_KPF_UNEVICTABLE = 18,
+	VMS_KPF_HWPOISON = 19,
+	VMS_KPF_NOPAGE = 20,
+	VMS_KPF_KSM = 21,
+	VMS_KPF_THP = 22,
+	VMS_KPF_OFFLINE = 23,
+	VMS_KPF_ZERO_PAGE = 24,
+	VMS_KPF_IDLE = 25,
+	VMS_KPF_PGTABLE = 26,
+	VMS_KPF__COUNT
+};
+#define VMS_KPF_KNOWN_MASK ((UINT64_C(1) << VMS_KPF__COUNT) - 1)
+
+/** vms_kpf_name() - "locked", "referenced", ..., "pgtable"; NULL for other bits. Since 0.1. */
+const char *vms_kpf_name(unsigned int bit);
+
+/* Which per-frame file. */
+enum vms_kpage_file {
+	VMS_KPAGE_FLAGS = 0, /* /proc/kpageflags */
+	VMS_KPAGE_COUNT, /* /proc/kpagecount: how many times the frame is mapped */
+	VMS_KPAGE_CGROUP, /* /proc/kpagecgroup: inode of the frame's memory cgroup */
+	VMS_KPAGE__COUNT
+};
+
+struct vms_kpage;
+
+/**
+ * vms_kpage_open() - open the per-frame files the context can read (see
+ * vms_ctx_caps()).  Never fails for a missing file: reads of it then give
+ * -EACCES or -ENOENT.  Returns 0 or -ENOMEM.  Since 0.1.
+ */
+int vms_kpage_open(struct vms_ctx *ctx, struct vms_kpage **out);
+void vms_kpage_close(struct vms_kpage *k);
+
+/**
+ * vms_kpage_read() - the values of @n consecutive frames from @pfn, in as
+ * few reads as possible.  Returns the count read (fewer past the last
+ * frame, or in a snapshot past what was captured), or -EACCES/-ENOENT
+ * (file not readable / not in the snapshot), -EIO.  Since 0.1.
+ */
+ssize_t vms_kpage_read(struct vms_kpage *k, enum vms_kpage_file which, uint64_t pfn, size_t n,
+		       uint64_t *out);
+
+/**
+ * vms_kpage_lookup() - the values of the frames @pfns[0..@n) (any order;
+ * UINT64_MAX entries are skipped and give 0), reading runs of contiguous or
+ * nearby frames with one pread each instead of one per frame.  Frames past
+ * the end give 0 and are counted in *@missing (may be NULL).  Returns 0 or
+ * the errors of vms_kpage_read().  Since 0.1.
+ */
+int vms_kpage_lookup(struct vms_kpage *k, enum vms_kpage_file which, const uint64_t *pfns, size_t n,
+		     uint64_t *out, size_t *missing);
+
+/** vms_kpage_reads() - pread() calls made so far (for benchmarks). Since 0.1. */
+uint64_t vms_kpage_reads(const struct vms_kpage *k);
+
+/* ---------------------------------------------------------------------- */
+/* Page-table geometry                                                     */
+
+/* How an address splits into page-table indices on this machine. */
+struct vms_pt_level {
+	const char *name; /* "PML5", "PML4", "PDPT", "PD", "PT", "offset" */
+	unsigned int lo_bit, hi_bit; /* the address bits the index takes */
+	uint64_t index;
+};
+
+/**
+ * vms_pt_split() - split @addr into its page-table indices on x86-64 with
+ * 4 KiB pages: @levels 4 (PML4, PDPT, PD, PT) or 5 (PML5 first; the machine
+ * uses 5 when any address lies above 2^47), 0 meaning 4.  Fills @out (at
+ * least @levels + 1 entries: the levels, then the offset) and returns how
+ * many, -EINVAL, -ERANGE (@max too small), or -EOPNOTSUPP on other
+ * machines.  Since 0.1.
+ */
+int vms_pt_split(uint64_t addr, unsigned int levels, struct vms_pt_level *out, size_t max);
+
+/* ---------------------------------------------------------------------- */
 /* Helpers                                                                 */
 
 /**
