@@ -274,7 +274,8 @@ static int push_entries(struct vms_pagewalk *w, uint64_t start, uint64_t end, un
 			b += w->ps;
 		/* what the scan saw and an entry cannot say (huge, zero page),
 		 * kept while the page is still present */
-		ret = push_run(w, a, b, (f & VMS_RUN_PRESENT) ? f | extra : f, true);
+		ret = push_run(w, a, b, (f & VMS_RUN_PRESENT) ? f | extra : f,
+			       w->flags & VMS_WALK_ENTRIES);
 		if (ret < 0)
 			return ret;
 		a = b;
