@@ -52,6 +52,65 @@ enum {
 };
 
 enum object { OBJ_NONE, OBJ_PROGRAM, OBJ_LIBRARY };
+
+/* --pages: the page counts of a mapping; the order of the columns and JSON keys. */
+enum pg {
+	PG_PRESENT,
+	PG_SWAPPED,
+	PG_FILE,
+	PG_EXCLUSIVE,
+	PG_SOFT_DIRTY,
+	PG_THP,
+	PG_GUARD,
+	PG_NONE,
+	PG_UNKNOWN,
+	PG_ACTIVE, /* from here on: kpageflags of the present pages */
+	PG_INACTIVE,
+	PG_REFERENCED,
+	PG_DIRTY,
+	PG_KSM,
+	PG_ZERO,
+	PG__COUNT
+};
+#define PG_ALL ((1u << PG__COUNT) - 1)
+#define PG_LRU                                                                                \
+	((1u << PG_ACTIVE) | (1u << PG_INACTIVE) | (1u << PG_REFERENCED) | (1u << PG_DIRTY) | \
+	 (1u << PG_KSM))
+
+static const struct {
+	const char *key; /* JSON key; the column is "pg_" KEY */
+	const char *col, *header, *help;
+} pg_info[PG__COUNT] = {
+	[PG_PRESENT] = { "present", "pg_present", "PRESENT", "pages in RAM (a count of pages)" },
+	[PG_SWAPPED] = { "swapped", "pg_swapped", "SWAPPED", "pages in swap" },
+	[PG_FILE] = { "file", "pg_file", "FILE",
+		      "pages of a file or shared memory, in RAM or swap" },
+	[PG_EXCLUSIVE] = { "exclusive", "pg_exclusive", "EXCL", "pages only this process maps" },
+	[PG_SOFT_DIRTY] = { "soft_dirty", "pg_soft_dirty", "SDIRTY", "pages marked soft-dirty" },
+	[PG_THP] = { "thp", "pg_thp", "THP", "pages mapped by a huge page (THP, hugetlb)" },
+	[PG_GUARD] = { "guard", "pg_guard", "GUARD",
+		       "pages of guard regions (MADV_GUARD_INSTALL)" },
+	[PG_NONE] = { "none", "pg_none", "NONE", "pages not in the page table: never touched" },
+	[PG_UNKNOWN] = { "unknown", "pg_unknown", "UNKNOWN",
+			 "pages not read: the process exited during the walk" },
+	[PG_ACTIVE] = { "active", "pg_active", "ACTIVE", "present pages on the active LRU list" },
+	[PG_INACTIVE] = { "inactive", "pg_inactive", "INACTIVE",
+			  "present pages on the inactive LRU list" },
+	[PG_REFERENCED] = { "referenced", "pg_referenced", "REFERENCED",
+			    "present pages marked referenced" },
+	[PG_DIRTY] = { "dirty", "pg_dirty", "DIRTY", "present pages marked dirty" },
+	[PG_KSM] = { "ksm", "pg_ksm", "KSM", "present pages merged by KSM" },
+	[PG_ZERO] = { "zero", "pg_zero", "ZERO", "pages that map the shared zero page" },
+};
+
+/* The page counts of one mapping, or the sum over several. */
+struct pcount {
+	uint64_t v[PG__COUNT];
+	uint32_t known; /* bit per enum pg: v[] holds a count */
+	uint32_t own_unknown; /* unknown for a reason of this mapping's own (why) */
+	bool skip; /* not backed by pagemap: no counts, and left out of the totals */
+	char why[96];
+};
 static const char *const object_names[] = { NULL, "program", "library" };
 
 /* One mapping, copied out of the iterator. */
@@ -67,6 +126,7 @@ struct mrow {
 	pid_t thread;
 	bool deleted;
 	bool code; /* its file is a code object */
+	struct pcount pg; /* --pages */
 };
 
 /* Sums over a set of mappings. */
@@ -92,7 +152,7 @@ struct region {
 static struct {
 	struct cx_outopts out;
 	const char *root;
-	bool extended, layout, ascii, no_totals;
+	bool extended, layout, ascii, no_totals, pages;
 	enum { G_NONE, G_KIND, G_PATH } group;
 	bool have_range;
 	uint64_t lo, hi;
@@ -108,6 +168,22 @@ static size_t ndyn;
 static size_t first_dyn_col; /* the column of the first unknown key */
 static int key_col[VMS_KEY__COUNT]; /* column of each key, -1 for Size */
 static char *defaults_x; /* the --extended column list */
+static char *defaults_xp; /* the same with --pages */
+static size_t first_pg_col; /* the column of PG_PRESENT; the others follow */
+
+#define DEFAULTS "address,perms,kind,size,rss,pss,uss,dirty,swap,mapping"
+#define DEFAULTS_PAGES                                                               \
+	"address,perms,kind,size,rss,pg_present,pg_swapped,pg_file,pg_exclusive,"    \
+	"pg_soft_dirty,pg_thp,pg_guard,pg_none,pg_active,pg_inactive,pg_referenced," \
+	"pg_dirty,pg_ksm,pg_zero,mapping"
+
+/* --pages, found once for the whole run */
+static struct {
+	struct vms_kpage *kp; /* kpageflags, when the PFNs are visible and it is readable */
+	const char *reason[PG__COUNT]; /* why a column cannot be known, or NULL */
+	char lru_why[200], thp_why[300], zero_why[300];
+	bool told; /* the reasons were printed */
+} pgs;
 
 /* ---- columns ---- */
 
@@ -271,8 +347,17 @@ static void build_columns(const struct vms_counters *sample)
 			if (key_col[k] >= 0)
 				APPEND(cols[key_col[k]].name);
 	}
-	APPEND("uss,dirty,vm_flags,mapping");
+	APPEND("uss,dirty,vm_flags");
+	/* --extended --pages: the page counts before the name */
+	defaults_xp = malloc(len + sizeof(DEFAULTS_PAGES) + 16);
+	if (!defaults_xp)
+		oom();
+	sprintf(defaults_xp, "%s,%s", defaults_x, strstr(DEFAULTS_PAGES, "pg_present"));
+	APPEND("mapping");
 #undef APPEND
+	first_pg_col = ncols;
+	for (int i = 0; i < PG__COUNT; i++)
+		add_col(pg_info[i].col, pg_info[i].header, CX_U64, pg_info[i].help);
 }
 
 /* ---- reading one process ---- */
@@ -299,6 +384,14 @@ struct pstate {
 	bool json_first;
 	char *code_name; /* the last code object passed on: its bss is grouped with it */
 	bool *want; /* per column: selected (or the sort key) */
+	/* --pages */
+	struct vms_pagemap *pm; /* NULL: pagemap could not be opened */
+	uint32_t pg_known; /* what a walk of this process can tell, bit per enum pg */
+	const char *pg_reason[PG__COUNT]; /* why the others cannot be told */
+	char pm_why[160];
+	struct cx_column *pcols; /* the columns, "n/a" ones turned into text */
+	struct pcount pg_total;
+	bool pages_gone; /* the process exited during a page walk */
 };
 
 static void mrow_free(struct mrow *r)
@@ -381,6 +474,306 @@ static void classify(struct pstate *ps, struct mrow *r)
 		r->object = ps->exe && strcmp(ps->exe, r->m.name) == 0 ? OBJ_PROGRAM : OBJ_LIBRARY;
 	else if (r->kind == VMS_KIND_BSS)
 		r->object = ps->prev.object;
+}
+
+/* ---- --pages: the pagemap entries of each mapping, and kpageflags of its frames ---- */
+
+/* What the context lets a page walk tell, and why not the rest: found once. */
+static void pages_setup(void)
+{
+	unsigned int caps = vms_ctx_caps(ctx);
+	const char *pfn = vms_ctx_cap_reason(ctx, VMS_CAP_PFN);
+	const char *kpf = vms_ctx_cap_reason(ctx, VMS_CAP_KPAGEFLAGS);
+	const char *scan = vms_ctx_cap_reason(ctx, VMS_CAP_PAGEMAP_SCAN);
+
+	if (!(caps & VMS_CAP_PFN))
+		snprintf(pgs.lru_why, sizeof(pgs.lru_why),
+			 "kpageflags is indexed by PFN, and the PFNs are hidden: %s", pfn);
+	else if (!(caps & VMS_CAP_KPAGEFLAGS))
+		snprintf(pgs.lru_why, sizeof(pgs.lru_why), "%s", kpf);
+	else if (vms_kpage_open(ctx, &pgs.kp) < 0)
+		oom();
+	snprintf(pgs.thp_why, sizeof(pgs.thp_why),
+		 "huge pages are told by PAGEMAP_SCAN or by kpageflags, and neither can be "
+		 "used: %s; %s",
+		 scan ? scan : "-", pgs.lru_why);
+	snprintf(pgs.zero_why, sizeof(pgs.zero_why),
+		 "the zero page is told by PAGEMAP_SCAN or by its PFN, and neither can be "
+		 "used: %s; %s",
+		 scan ? scan : "-", pfn ? pfn : "the PFN of the zero page is not known");
+}
+
+/* The columns no walk of this process can fill, and why: said once per run. */
+static void pages_tell(uint32_t unknown)
+{
+	bool done[PG__COUNT] = { false };
+
+	if (pgs.told || !unknown)
+		return;
+	pgs.told = true;
+	for (int i = 0; i < PG__COUNT; i++) {
+		char list[256] = "";
+		size_t len = 0;
+
+		if (!(unknown & (1u << i)) || done[i])
+			continue;
+		for (int j = i; j < PG__COUNT; j++)
+			if ((unknown & (1u << j)) && !done[j] &&
+			    strcmp(pgs.reason[j], pgs.reason[i]) == 0) {
+				len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+							len ? ", " : "", pg_info[j].col);
+				done[j] = true;
+			}
+		cx_warn("--pages: %s: n/a: %s", list, pgs.reason[i]);
+	}
+}
+
+/*
+ * Open the pagemap of a process and find out what its walks can tell (the
+ * library's answer for a zero-length walk at @addr): before the first row,
+ * since a column that cannot be known shows "n/a", a text cell.
+ */
+static void pages_open(struct pstate *ps, uint64_t addr)
+{
+	struct vms_pagewalk *w;
+	unsigned int k;
+	int ret;
+
+	ps->pg_known = 0;
+	ret = vms_pagemap_open(ps->p, &ps->pm);
+	if (ret == 0) {
+		ret = vms_pagewalk_open(ps->pm, addr, addr, VMS_WALK_ENTRIES, &w);
+		if (ret < 0) {
+			vms_pagemap_close(ps->pm);
+			ps->pm = NULL;
+		}
+	}
+	if (ret < 0) {
+		snprintf(ps->pm_why, sizeof(ps->pm_why), "cannot read pagemap: %s%s",
+			 strerror(-ret), cx_errno_hint(ret));
+		for (int i = 0; i < PG__COUNT; i++)
+			ps->pg_reason[i] = ps->pm_why;
+		cx_warn("pid %d: %s: the page columns show n/a", (int)ps->pid, ps->pm_why);
+		return;
+	}
+	k = vms_pagewalk_known(w);
+	vms_pagewalk_close(w);
+	ps->pg_known = 1u << PG_UNKNOWN;
+	if (k & VMS_RUN_PRESENT)
+		ps->pg_known |= 1u << PG_PRESENT;
+	if (k & VMS_RUN_SWAPPED)
+		ps->pg_known |= 1u << PG_SWAPPED;
+	if (k & VMS_RUN_GUARD)
+		ps->pg_known |= 1u << PG_GUARD;
+	if ((k & (VMS_RUN_PRESENT | VMS_RUN_SWAPPED | VMS_RUN_GUARD)) ==
+	    (VMS_RUN_PRESENT | VMS_RUN_SWAPPED | VMS_RUN_GUARD))
+		ps->pg_known |= 1u << PG_NONE;
+	if (k & VMS_RUN_FILE)
+		ps->pg_known |= 1u << PG_FILE;
+	if (k & VMS_RUN_EXCLUSIVE)
+		ps->pg_known |= 1u << PG_EXCLUSIVE;
+	if (k & VMS_RUN_SOFT_DIRTY)
+		ps->pg_known |= 1u << PG_SOFT_DIRTY;
+	if (k & VMS_RUN_HUGE)
+		ps->pg_known |= 1u << PG_THP;
+	if ((k & VMS_RUN_ZERO) || pgs.kp)
+		ps->pg_known |= 1u << PG_ZERO;
+	if (pgs.kp)
+		ps->pg_known |= PG_LRU;
+	for (int i = 0; i < PG__COUNT; i++) {
+		if (ps->pg_known & (1u << i))
+			continue;
+		ps->pg_reason[i] = i == PG_THP		? pgs.thp_why :
+				   i == PG_ZERO		? pgs.zero_why :
+				   (PG_LRU & (1u << i)) ? pgs.lru_why :
+							  "this page walk cannot tell it";
+		pgs.reason[i] = ps->pg_reason[i];
+	}
+	pages_tell(PG_ALL & ~ps->pg_known);
+}
+
+#define KBATCH 4096
+
+/* Count the kpageflags of the present pages whose entries are @e[0..@n). */
+static int count_kflags(struct pcount *c, const uint64_t *e, size_t n, bool zero)
+{
+	static uint64_t pfns[KBATCH], fl[KBATCH];
+
+	for (size_t off = 0; off < n; off += KBATCH) {
+		size_t k = n - off < KBATCH ? n - off : KBATCH;
+		int ret;
+
+		for (size_t i = 0; i < k; i++)
+			pfns[i] = (e[off + i] & VMS_PM_PRESENT) ? e[off + i] & VMS_PM_PFN_MASK :
+								  UINT64_MAX;
+		ret = vms_kpage_lookup(pgs.kp, VMS_KPAGE_FLAGS, pfns, k, fl, NULL);
+		if (ret < 0)
+			return ret;
+		for (size_t i = 0; i < k; i++) {
+			uint64_t f = fl[i];
+
+			if (pfns[i] == UINT64_MAX)
+				continue;
+			/* an unevictable page is on an LRU list of its own */
+			if ((f & (1u << VMS_KPF_LRU)) && !(f & (1u << VMS_KPF_UNEVICTABLE)))
+				c->v[(f & (1u << VMS_KPF_ACTIVE)) ? PG_ACTIVE : PG_INACTIVE]++;
+			if (f & (1u << VMS_KPF_REFERENCED))
+				c->v[PG_REFERENCED]++;
+			if (f & (1u << VMS_KPF_DIRTY))
+				c->v[PG_DIRTY]++;
+			if (f & (1u << VMS_KPF_KSM))
+				c->v[PG_KSM]++;
+			if (zero && (f & (1u << VMS_KPF_ZERO_PAGE)))
+				c->v[PG_ZERO]++;
+		}
+	}
+	return 0;
+}
+
+/* Walk the pages of @r (with their entries: exclusive and the PFNs need them). */
+static void walk_pages(struct pstate *ps, struct mrow *r)
+{
+	struct pcount *c = &r->pg;
+	unsigned long psz = vms_ctx_page_size(ctx);
+	struct vms_pagewalk *w;
+	struct vms_page_run run;
+	bool kflags = ps->pg_known & (1u << PG_ACTIVE);
+	bool zero_kf = false;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	if (!ps->pm)
+		return;
+	if (r->kind == VMS_KIND_VSYSCALL) {
+		/* the kernel's page, above the user address space */
+		c->skip = true;
+		c->own_unknown = PG_ALL;
+		snprintf(c->why, sizeof(c->why), "not backed by pagemap");
+		return;
+	}
+	ret = vms_pagewalk_open(ps->pm, r->m.start, r->m.end, VMS_WALK_ENTRIES, &w);
+	if (ret < 0)
+		goto fail;
+	c->known = ps->pg_known;
+	zero_kf = kflags && !(vms_pagewalk_known(w) & VMS_RUN_ZERO);
+	while ((ret = vms_pagewalk_next(w, &run)) == 1) {
+		uint64_t n = (run.end - run.start) / psz;
+		unsigned int f = run.flags;
+
+		if (f & VMS_RUN_UNKNOWN) {
+			c->v[PG_UNKNOWN] += n;
+			continue;
+		}
+		if (f & VMS_RUN_GUARD)
+			c->v[PG_GUARD] += n;
+		else if (f & VMS_RUN_SWAPPED)
+			c->v[PG_SWAPPED] += n;
+		else if (f & VMS_RUN_PRESENT)
+			c->v[PG_PRESENT] += n;
+		else
+			c->v[PG_NONE] += n;
+		if (f & VMS_RUN_FILE)
+			c->v[PG_FILE] += n;
+		if (f & VMS_RUN_EXCLUSIVE)
+			c->v[PG_EXCLUSIVE] += n;
+		if (f & VMS_RUN_SOFT_DIRTY)
+			c->v[PG_SOFT_DIRTY] += n;
+		if (f & VMS_RUN_HUGE)
+			c->v[PG_THP] += n;
+		if (f & VMS_RUN_ZERO)
+			c->v[PG_ZERO] += n;
+		if (kflags && (f & VMS_RUN_PRESENT) && run.entries &&
+		    (c->known & (1u << PG_ACTIVE))) {
+			int err = count_kflags(c, run.entries, n, zero_kf);
+
+			if (err < 0) {
+				uint32_t lost = PG_LRU | (zero_kf ? 1u << PG_ZERO : 0);
+
+				c->known &= ~lost;
+				c->own_unknown |= lost;
+				snprintf(c->why, sizeof(c->why), "cannot read kpageflags: %s",
+					 strerror(-err));
+			}
+		}
+	}
+	if (ret == 0 && vms_pagewalk_finish(w) == -ESRCH)
+		ps->pages_gone = true;
+	vms_pagewalk_close(w);
+	if (ret == 0)
+		return;
+fail:
+	c->known = 0;
+	c->own_unknown = PG_ALL;
+	snprintf(c->why, sizeof(c->why), "page walk: %s", strerror(-ret));
+	cx_warn("pid %d: %" PRIx64 "-%" PRIx64 ": %s", (int)ps->pid, r->m.start, r->m.end, c->why);
+}
+
+static void pcount_add(struct pcount *sum, const struct pcount *c)
+{
+	if (c->skip)
+		return;
+	for (int i = 0; i < PG__COUNT; i++)
+		sum->v[i] += c->v[i];
+	sum->known &= c->known;
+	sum->own_unknown |= c->own_unknown;
+	if (c->own_unknown && !sum->why[0])
+		memcpy(sum->why, c->why, sizeof(sum->why));
+}
+
+static const char *pg_reason(const struct pstate *ps, const struct pcount *c, int i)
+{
+	return (c->own_unknown & (1u << i)) ? c->why :
+	       ps->pg_reason[i]		    ? ps->pg_reason[i] :
+					      "not known";
+}
+
+/* The page cells of a row: counts, "n/a" in a column that cannot be known, "-" else. */
+static void pg_cells(struct pstate *ps, struct cx_table *t, size_t row, const struct pcount *c)
+{
+	for (int i = 0; i < PG__COUNT; i++) {
+		int col = (int)(first_pg_col + (size_t)i);
+
+		if (c->known & (1u << i))
+			cx_set_u64(t, row, col, c->v[i]);
+		else if (!c->skip && ps->pcols[col].type == CX_STR)
+			cx_set_str(t, row, col, "n/a");
+	}
+}
+
+/* "pages_unavailable": {"active": "why", ...} for the keys in @unknown, or nothing. */
+static void json_pages_why(const struct pstate *ps, cJSON *o, const struct pcount *c,
+			   uint32_t unknown)
+{
+	cJSON *why;
+
+	if (!unknown)
+		return;
+	why = cJSON_AddObjectToObject(o, "pages_unavailable");
+	if (!why)
+		oom();
+	for (int i = 0; i < PG__COUNT; i++)
+		if (unknown & (1u << i))
+			cJSON_AddStringToObject(why, pg_info[i].key, pg_reason(ps, c, i));
+}
+
+/*
+ * "pages": {"present": n, ...}, null for what cannot be known; the reasons
+ * for the whole process are in the process's object, those of this
+ * mapping's own in its "pages_unavailable".
+ */
+static void json_pages(struct pstate *ps, cJSON *o, const struct pcount *c)
+{
+	cJSON *pg = cJSON_AddObjectToObject(o, "pages");
+
+	if (!pg)
+		oom();
+	for (int i = 0; i < PG__COUNT; i++) {
+		if (c->known & (1u << i))
+			cx_json_u64(pg, pg_info[i].key, c->v[i]);
+		else
+			cJSON_AddNullToObject(pg, pg_info[i].key);
+	}
+	json_pages_why(ps, o, c, c->own_unknown & ~c->known);
 }
 
 /* ---- output of one mapping ---- */
@@ -510,6 +903,8 @@ static void table_row(struct pstate *ps, const struct mrow *r)
 	for (size_t d = 0; d < ndyn; d++)
 		if (r->have_dyn & (1ull << d))
 			cx_set_u64(t, row, dyn_col(d), r->dyn[d]);
+	if (ctl.pages)
+		pg_cells(ps, t, row, &r->pg);
 	if (!ps->sorted && t->nrows >= FLUSH_ROWS)
 		cx_table_flush(t, &ctl.out, stdout);
 }
@@ -596,6 +991,8 @@ static void json_mapping(struct pstate *ps, const struct mrow *r)
 		cx_json_u64(o, "dirty",
 			    val(r, VMS_KEY_SHARED_DIRTY) + val(r, VMS_KEY_PRIVATE_DIRTY));
 	json_flags(o, r->vm_flags);
+	if (ctl.pages)
+		json_pages(ps, o, &r->pg);
 	fputs(ps->json_first ? "\n" : ",\n", stdout);
 	ps->json_first = false;
 	json_put(o, false);
@@ -689,6 +1086,10 @@ static void emit(struct pstate *ps, struct mrow *r)
 		mrow_free(r);
 		return;
 	}
+	if (ctl.pages) {
+		walk_pages(ps, r);
+		pcount_add(&ps->pg_total, &r->pg);
+	}
 	sums_add(&ps->total, r);
 	if (r->code && (!ps->code_name || strcmp(ps->code_name, r->m.name) != 0)) {
 		free(ps->code_name);
@@ -773,6 +1174,8 @@ static void finish_table(struct pstate *ps)
 		size_t row = cx_table_add_row(t);
 
 		fill_sums(t, row, &ps->total);
+		if (ctl.pages)
+			pg_cells(ps, t, row, &ps->pg_total);
 		cx_set_str(t, row, C_MAPPING, "total");
 		for (int c = C_ADDRESS; c <= C_THREAD; c++)
 			if (c != C_INODE && c != C_THREAD)
@@ -1027,6 +1430,9 @@ static void pstate_free(struct pstate *ps)
 	free(ps->code_name);
 	free(ps->want);
 	free(ps->sps);
+	free(ps->pcols);
+	if (ps->pm)
+		vms_pagemap_close(ps->pm);
 	cx_strmap_free(ps->code);
 	if (ps->groups)
 		cx_strmap_free(ps->groups);
@@ -1098,6 +1504,10 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 		goto skip;
 	}
 
+	if (ctl.pages) {
+		pages_open(&ps, m->start);
+		ps.pg_total.known = ps.pg_known;
+	}
 	if (ctl.out.format == CX_FMT_JSON) {
 		cJSON *o = cJSON_CreateObject();
 
@@ -1115,6 +1525,12 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 			cx_json_str(o, "cmdline", pi.cmdline);
 		else
 			cJSON_AddNullToObject(o, "cmdline");
+		if (ctl.pages) {
+			struct pcount none = { .known = 0 };
+
+			cx_json_u64(o, "page_size", vms_ctx_page_size(ctx));
+			json_pages_why(&ps, o, &none, PG_ALL & ~ps.pg_known);
+		}
 		fputs(*first_out ? "\n" : ",\n", stdout);
 		json_put(o, true);
 		if (ctl.group == G_NONE && !ctl.layout)
@@ -1124,14 +1540,23 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 	}
 	*first_out = false;
 	if (!ctl.layout && ctl.group == G_NONE && ctl.out.format != CX_FMT_JSON) {
-		cx_table_init(&ps.t, cols, ncols,
-			      "address,perms,kind,size,rss,pss,uss,dirty,swap,mapping", &ctl.out);
+		/* the page columns only with --pages (not in --output-all without it) */
+		size_t n = ctl.pages ? ncols : first_pg_col;
+
+		ps.pcols = malloc(ncols * sizeof(*ps.pcols));
+		if (!ps.pcols)
+			oom();
+		memcpy(ps.pcols, cols, ncols * sizeof(*ps.pcols));
+		for (int i = 0; ctl.pages && i < PG__COUNT; i++)
+			if (!(ps.pg_known & (1u << i)))
+				ps.pcols[first_pg_col + (size_t)i].type = CX_STR;
+		cx_table_init(&ps.t, ps.pcols, n, ctl.pages ? DEFAULTS_PAGES : DEFAULTS, &ctl.out);
 		if (ctl.extended && !ctl.out.output) {
 			struct cx_outopts o = ctl.out;
 
 			cx_table_free(&ps.t);
 			o.output = NULL;
-			cx_table_init(&ps.t, cols, ncols, defaults_x, &o);
+			cx_table_init(&ps.t, ps.pcols, n, ctl.pages ? defaults_xp : defaults_x, &o);
 		}
 		if (ctl.out.sort) {
 			ps.sorted = true;
@@ -1159,6 +1584,13 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 	if (vms_maps_bad_lines(it))
 		cx_warn("pid %d: %zu line%s of smaps could not be read", (int)pid,
 			vms_maps_bad_lines(it), vms_maps_bad_lines(it) == 1 ? "" : "s");
+	if (ps.pages_gone) {
+		cx_warn("pid %d: exited during the page walk: %" PRIu64
+			" pages unknown, the page counts are partial",
+			(int)pid, ps.pg_total.v[PG_UNKNOWN]);
+		if (ret >= 0)
+			ret = -ESRCH;
+	}
 
 	if (ctl.out.format == CX_FMT_JSON) {
 		cJSON *o = cJSON_CreateObject();
@@ -1186,6 +1618,8 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 		if (!o)
 			oom();
 		json_sums(o, &ps.total, "mappings");
+		if (ctl.pages)
+			json_pages(&ps, o, &ps.pg_total);
 		fputs(",\"totals\":", stdout);
 		json_put(o, false);
 		if (ret < 0) {
@@ -1292,12 +1726,16 @@ static void __attribute__((noreturn)) usage(void)
 	      "      --root DIR         read a snapshot or fixture instead of /proc\n"
 	      "  -h, --help             show this help\n"
 	      "  -V, --version          show the version\n\n"
+	      "Below smaps:\n"
+	      "      --pages            count the pages of each mapping by state (pagemap, "
+	      "kpageflags)\n\n"
 	      "Columns:\n",
 	      stdout);
 	for (size_t i = 0; i < ncols; i++)
 		printf("  %-18s %s\n", cols[i].name, cols[i].help);
-	printf("\nDefault: address,perms,kind,size,rss,pss,uss,dirty,swap,mapping\n"
-	       "Kinds: ");
+	printf("\nDefault: %s\nWith --pages: %s\n"
+	       "Kinds: ",
+	       DEFAULTS, DEFAULTS_PAGES);
 	for (int k = 0; k < VMS_KIND__COUNT; k++)
 		printf("%s%s", k ? ", " : "", vms_kind_name(k));
 	printf("\n\nSee vmmap(1) and vmscope(7).\n");
@@ -1306,9 +1744,14 @@ static void __attribute__((noreturn)) usage(void)
 
 static void check_column(const char *item, size_t len, void *data)
 {
+	int c = cx_column_find(cols, ncols, item, len);
+
 	(void)data;
-	if (cx_column_find(cols, ncols, item, len) < 0)
+	if (c < 0)
 		cx_usage_error("unknown column: '%.*s'", (int)len, item);
+	/* a page column asks for the page walk */
+	if ((size_t)c >= first_pg_col)
+		ctl.pages = true;
 }
 
 /* Learn the keys this kernel prints from the first mapping of the first readable PID. */
@@ -1339,7 +1782,7 @@ static void learn_columns(void)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_LAYOUT = CX_OPT__FIRST_FREE, OPT_ASCII };
+	enum { OPT_LAYOUT = CX_OPT__FIRST_FREE, OPT_ASCII, OPT_PAGES };
 	static const struct option longopts[] = {
 		CX_OUTPUT_LONGOPTS,
 		{ "extended", no_argument, NULL, 'x' },
@@ -1347,6 +1790,7 @@ int main(int argc, char **argv)
 		{ "layout", no_argument, NULL, OPT_LAYOUT },
 		{ "ascii", no_argument, NULL, OPT_ASCII },
 		{ "range", required_argument, NULL, 'A' },
+		{ "pages", no_argument, NULL, OPT_PAGES },
 		{ "no-totals", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -1383,6 +1827,9 @@ int main(int argc, char **argv)
 		case 'A':
 			parse_range(optarg);
 			break;
+		case OPT_PAGES:
+			ctl.pages = true;
+			break;
 		case 'T':
 			ctl.no_totals = true;
 			break;
@@ -1402,6 +1849,9 @@ int main(int argc, char **argv)
 			ctl.npids = cx_parse_pid_list(argv[i], &ctl.pids, ctl.npids);
 		if (ctl.layout && (ctl.out.format == CX_FMT_JSON || ctl.group != G_NONE))
 			cx_usage_error("--layout draws a picture: it takes no --json or --group");
+		if (ctl.pages && (ctl.layout || ctl.group != G_NONE))
+			cx_usage_error("--pages counts the pages of each mapping: it takes no "
+				       "--layout or --group");
 		if (ctl.group != G_NONE && (ctl.out.output || ctl.out.output_all || ctl.extended))
 			cx_usage_error("--group has its own columns: no -o, --output-all or -x");
 		if (ctl.extended && (ctl.out.output || ctl.out.output_all))
@@ -1436,7 +1886,13 @@ int main(int argc, char **argv)
 		}
 		if (!ok)
 			cx_usage_error("unknown sort column: '%s'", ctl.out.sort);
+		if (ctl.group == G_NONE && !ctl.layout &&
+		    (size_t)cx_column_find(cols, ncols, ctl.out.sort, strlen(ctl.out.sort)) >=
+			    first_pg_col)
+			ctl.pages = true;
 	}
+	if (ctl.pages)
+		pages_setup();
 
 	if (ctl.out.format == CX_FMT_JSON) {
 		char now[40];
@@ -1461,6 +1917,7 @@ int main(int argc, char **argv)
 		printf("\n],\"skipped\":%s}\n", s);
 		cJSON_free(s);
 	}
+	vms_kpage_close(pgs.kp);
 	vms_ctx_unref(ctx);
 	if (cx_close_stdout())
 		return CX_EXIT_FAILURE;

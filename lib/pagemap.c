@@ -341,7 +341,9 @@ static bool block_is_huge(struct vms_pagewalk *w, uint64_t start, uint64_t end)
 		return r == 1 && v[0].start == start && v[0].end == end &&
 		       (v[0].categories & VMS_PAGE_IS_HUGE);
 	}
-	if (w->kp && w->frames_visible) {
+	if (!w->kp && vms_kpage_open(w->pm->ctx, &w->kp) < 0)
+		return false;
+	if (w->frames_visible) {
 		/* the frames are one aligned compound page, in order */
 		size_t i = (start - w->chunk_start) / w->ps, n = (end - start) / w->ps;
 		uint64_t first = w->ent[i] & VMS_PM_PFN_MASK;
@@ -576,8 +578,9 @@ VMS_EXPORT int vms_pagewalk_open(struct vms_pagemap *pm, uint64_t start, uint64_
 		w->known |= VMS_RUN_EXCLUSIVE | VMS_RUN_UFFD_WP;
 		if (w->frames_visible && w->have_zero)
 			w->known |= VMS_RUN_ZERO;
+		/* kpageflags is opened on the first wholly present block */
 		if (w->frames_visible && (caps & VMS_CAP_KPAGEFLAGS) &&
-		    w->ps * HUGE_PAGES == 2u << 20 && vms_kpage_open(ctx, &w->kp) == 0)
+		    w->ps * HUGE_PAGES == 2u << 20)
 			w->known |= VMS_RUN_HUGE;
 	}
 	*out = w;

@@ -5,7 +5,9 @@ set -l vmmap_columns address start end perms offset device inode kind object thr
     size rss pss uss dirty swap swap_pss kernel_page_size mmu_page_size pss_dirty \
     shared_clean shared_dirty private_clean private_dirty \
     referenced anonymous ksm lazy_free anon_huge_pages shmem_pmd_mapped file_pmd_mapped \
-    shared_hugetlb private_hugetlb locked thp_eligible protection_key vm_flags mapping
+    shared_hugetlb private_hugetlb locked thp_eligible protection_key vm_flags mapping \
+    pg_present pg_swapped pg_file pg_exclusive pg_soft_dirty pg_thp pg_guard pg_none \
+    pg_unknown pg_active pg_inactive pg_referenced pg_dirty pg_ksm pg_zero
 
 # Print the candidates for the last item of a comma-separated list: each word
 # of $argv not yet in the list, prefixed with what the token already holds.
@@ -33,6 +35,7 @@ complete -c vmmap -s g -l group -x -d 'One row per kind or per mapped file' -a '
 complete -c vmmap -l layout -d 'Draw the address space, top to bottom'
 complete -c vmmap -l ascii -d 'Draw --layout with ASCII characters only'
 complete -c vmmap -s A -l range -x -d 'Only mappings overlapping LOW,HIGH (hex)'
+complete -c vmmap -l pages -d 'Count the pages of each mapping by state'
 complete -c vmmap -s J -l json -d 'JSON output'
 complete -c vmmap -s r -l raw -d 'Raw output: no alignment, spaces escaped'
 complete -c vmmap -s n -l noheadings -d 'Do not print the header line'
