@@ -575,7 +575,10 @@ VMS_EXPORT int vms_pagewalk_open(struct vms_pagemap *pm, uint64_t start, uint64_
 		w->read_chunks = !(flags & VMS_WALK_SCAN) && w->frames_visible && w->have_zero &&
 				 w->ps * HUGE_PAGES == 2u << 20;
 	} else {
-		w->known |= VMS_RUN_EXCLUSIVE | VMS_RUN_UFFD_WP;
+		/* the entries are read anyway, but what a walk knows must not
+		 * depend on how it reads */
+		if (flags & VMS_WALK_ENTRIES)
+			w->known |= VMS_RUN_EXCLUSIVE | VMS_RUN_UFFD_WP;
 		if (w->frames_visible && w->have_zero)
 			w->known |= VMS_RUN_ZERO;
 		/* kpageflags is opened on the first wholly present block */
