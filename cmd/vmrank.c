@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,11 @@ enum col {
 	C_MAJFLT,
 	C_OOM_SCORE,
 	C_OOM_SCORE_ADJ,
+	/* --exact, per group: from the page tables, not from smaps_rollup */
+	C_FRAMES,
+	C_ONLY,
+	C_ONLY_ANON,
+	C_ONLY_FILE,
 	C__STATIC
 };
 
@@ -93,6 +99,11 @@ static struct cx_column columns[C__STATIC + MAX_DYN] = {
 	[C_MAJFLT] = { "majflt", "MAJFLT", CX_U64, "major page faults (stat)" },
 	[C_OOM_SCORE] = { "oom_score", "OOM", CX_INT, "OOM killer badness (oom_score)" },
 	[C_OOM_SCORE_ADJ] = { "oom_score_adj", "OOM_ADJ", CX_INT, "oom_score_adj" },
+	[C_FRAMES] = { "frames", "FRAMES", CX_SIZE, "distinct physical frames mapped (--exact)" },
+	[C_ONLY] = { "only", "ONLY", CX_SIZE, "frames mapped only by the group (--exact)" },
+	[C_ONLY_ANON] = { "only_anon", "ONLY_ANON", CX_SIZE, "anonymous part of only (--exact)" },
+	[C_ONLY_FILE] = { "only_file", "ONLY_FILE", CX_SIZE,
+			  "file and shmem part of only (--exact)" },
 };
 static size_t ncolumns = C__STATIC;
 /* kernel key behind each rollup column (NULL: derived or not from rollup) */
@@ -132,12 +143,18 @@ static void init_col_keys(void)
 		col_key[map[i].col] = vms_key_name(map[i].key);
 }
 
+static bool is_exact_col(size_t c)
+{
+	return c >= C_FRAMES && c <= C_ONLY_FILE;
+}
+
 static bool is_memory_col(size_t c)
 {
 	return (c >= C_VSZ && c < C_MINFLT) || c >= C__STATIC;
 }
 
-enum by { BY_NONE, BY_USER, BY_PROGRAM, BY_CGROUP, BY_MAPPING };
+/* BY_SET: --exact without --by, the selected processes as one group */
+enum by { BY_NONE, BY_USER, BY_PROGRAM, BY_CGROUP, BY_MAPPING, BY_SET };
 
 static struct {
 	struct cx_outopts out;
@@ -155,6 +172,7 @@ static struct {
 	bool system;
 	unsigned int jobs;
 	const char *root;
+	bool exact;
 } ctl;
 
 /* One process as read. */
@@ -164,6 +182,9 @@ struct prow {
 	const struct vms_proc_info *info;
 	struct vms_counters *roll;
 	int err; /* reading its memory: 0 or -errno */
+	const char *errfile; /* the file behind err; NULL: smaps_rollup */
+	size_t group; /* --exact: index in xgroups */
+	bool walk_cut; /* --exact: exited during its page walk */
 	bool named;
 	bool no_mm; /* kernel thread: no address space */
 	char *program; /* --by program key */
@@ -178,6 +199,50 @@ struct mfig {
 
 static struct vms_ctx *ctx;
 static bool json_all; /* --output-all: JSON carries every figure */
+
+/*
+ * A frame the group maps: how many times the group maps it (n), and after
+ * the lookups its kpagecount (kc) with two bits of kpageflags.  An open
+ * addressing table keyed by PFN; PFNs fit in 55 bits, so UINT64_MAX marks
+ * an empty slot.
+ */
+struct fentry {
+	uint64_t pfn;
+	uint32_t n;
+	uint32_t kc;
+};
+#define FE_EMPTY UINT64_MAX
+#define KC_ANON (UINT32_C(1) << 31) /* kpageflags ANON */
+#define KC_DROP (UINT32_C(1) << 30) /* the zero page (kpageflags ZERO_PAGE) */
+#define KC_MASK (KC_DROP - 1)
+
+struct fset {
+	struct fentry *e;
+	size_t mask; /* slots - 1 */
+	unsigned int shift; /* 64 - log2(slots) */
+	size_t count;
+};
+
+struct xgroup {
+	pthread_mutex_t lock;
+	struct fset set; /* while walking; then its entries, sorted by PFN */
+	bool partial; /* a member exited during its walk */
+	int lookup_err; /* kpagecount could not be read: ONLY unknown */
+	bool split; /* only_anon/only_file known */
+	uint64_t frames, only, only_anon, only_file; /* in pages */
+};
+
+static struct {
+	struct xgroup *groups;
+	size_t ngroups;
+	struct cx_strmap *by_key; /* group key -> index + 1 */
+	uint64_t zero_pfn;
+	bool zero_known;
+	bool have_flags; /* kpageflags readable */
+	const char *flags_reason; /* why not */
+	unsigned long page_size;
+	char *set_key; /* BY_SET: the key of the one group */
+} xs;
 
 static void __attribute__((noreturn)) usage(void)
 {
@@ -198,6 +263,7 @@ static void __attribute__((noreturn)) usage(void)
 	      " -t, --totals           add a total row\n"
 	      "     --by KEY           group by user, program, cgroup or mapping\n"
 	      "     --tree             with --by: list each group's processes\n"
+	      "     --exact            per group: distinct physical frames (needs root)\n"
 	      " -p, --pid LIST         only these PIDs\n"
 	      " -U, --user LIST        only these users (names or uids)\n"
 	      " -P, --command REGEX    only commands matching REGEX (extended)\n"
@@ -484,7 +550,7 @@ static int sort_column(void)
 	int c;
 
 	if (!ctl.out.sort)
-		return C_PSS;
+		return ctl.exact ? C_FRAMES : C_PSS;
 	c = cx_column_find(columns, ncolumns, ctl.out.sort, strlen(ctl.out.sort));
 	if (c < 0)
 		cx_usage_error("unknown sort column: '%s'", ctl.out.sort);
@@ -511,12 +577,20 @@ static void print_openmetrics(const struct cx_table *t, size_t nrows, const char
 		{ C_PSS_SHMEM, "pss_shmem_bytes", "gauge", "Shmem PSS (smaps_rollup Pss_Shmem)." },
 		{ C_MINFLT, "minor_faults", "counter", "Minor page faults (stat minflt)." },
 		{ C_MAJFLT, "major_faults", "counter", "Major page faults (stat majflt)." },
+		{ C_FRAMES, "frames_bytes", "gauge",
+		  "Distinct physical frames the group maps, zero page excluded." },
+		{ C_ONLY, "only_bytes", "gauge",
+		  "Frames mapped by the group alone (kpagecount equals the group's mappings)." },
+		{ C_ONLY_ANON, "only_anon_bytes", "gauge", "Anonymous frames of only." },
+		{ C_ONLY_FILE, "only_file_bytes", "gauge", "File and shmem frames of only." },
 	};
 
 	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
 		bool counter = strcmp(fams[f].type, "counter") == 0;
 		bool bytes = strstr(fams[f].metric, "_bytes") != NULL;
 
+		if (is_exact_col((size_t)fams[f].col) && !ctl.exact)
+			continue;
 		printf("# TYPE vmscope_%s_%s %s\n", label, fams[f].metric, fams[f].type);
 		if (bytes)
 			printf("# UNIT vmscope_%s_%s bytes\n", label, fams[f].metric);
@@ -739,6 +813,8 @@ static const char *group_key(const struct prow *r, char *buf, size_t len)
 		return r->program ? r->program : r->info->comm;
 	case BY_CGROUP:
 		return r->info->cgroup ? r->info->cgroup : "-";
+	case BY_SET:
+		return xs.set_key;
 	default:
 		return "";
 	}
@@ -772,7 +848,7 @@ static void json_skipped(cJSON *doc, const struct prow *rows, size_t n)
 			continue;
 		o = cJSON_CreateObject();
 		cx_json_int(o, "pid", rows[i].info->pid);
-		cx_json_str(o, "file", "smaps_rollup");
+		cx_json_str(o, "file", rows[i].errfile ? rows[i].errfile : "smaps_rollup");
 		cx_json_str(o, "errno", cx_errno_name(rows[i].err));
 		cx_json_str(o, "reason", cx_errno_reason(rows[i].err));
 		cJSON_AddItemToArray(arr, o);
@@ -799,6 +875,9 @@ static void json_process(cJSON *arr, const struct cx_table *t, size_t row)
 	cx_json_row(o, t, row, !ctl.out.output || json_all);
 	cJSON_DeleteItemFromObjectCaseSensitive(o, "name");
 	cJSON_DeleteItemFromObjectCaseSensitive(o, "procs");
+	/* group figures: a member has none of its own */
+	for (size_t c = C_FRAMES; c <= C_ONLY_FILE; c++)
+		cJSON_DeleteItemFromObjectCaseSensitive(o, columns[c].name);
 	cJSON_AddItemToArray(arr, o);
 }
 
@@ -862,6 +941,500 @@ static void build_mapping_groups(struct prow *rows, size_t n, struct cx_table *g
 	cx_strmap_free(all);
 }
 
+/* ---- --exact: the distinct physical frames of each group ---- */
+
+static inline size_t fset_slot(const struct fset *s, uint64_t pfn)
+{
+	/* Fibonacci hashing: runs of consecutive PFNs spread over the table */
+	return (size_t)((pfn * UINT64_C(0x9e3779b97f4a7c15)) >> s->shift);
+}
+
+static void fset_init(struct fset *s, unsigned int bits)
+{
+	size_t slots = (size_t)1 << bits;
+
+	s->e = malloc(slots * sizeof(*s->e));
+	if (!s->e) {
+		cx_warn("out of memory");
+		exit(CX_EXIT_FAILURE);
+	}
+	memset(s->e, 0xff, slots * sizeof(*s->e));
+	s->mask = slots - 1;
+	s->shift = 64 - bits;
+	s->count = 0;
+}
+
+static struct fentry *fset_add(struct fset *s, uint64_t pfn, uint32_t n);
+
+static void fset_grow(struct fset *s)
+{
+	struct fset old = *s;
+
+	fset_init(s, 64 - old.shift + 1);
+	for (size_t i = 0; i <= old.mask; i++)
+		if (old.e[i].pfn != FE_EMPTY)
+			fset_add(s, old.e[i].pfn, old.e[i].n)->kc = old.e[i].kc;
+	free(old.e);
+}
+
+/* Count @n more mappings of @pfn; returns its entry. */
+static struct fentry *fset_add(struct fset *s, uint64_t pfn, uint32_t n)
+{
+	size_t i;
+
+	/* at most 3/4 full: linear probing stays short */
+	if ((s->count + 1) * 4 > (s->mask + 1) * 3)
+		fset_grow(s);
+	for (i = fset_slot(s, pfn);; i = (i + 1) & s->mask) {
+		struct fentry *e = &s->e[i];
+
+		if (e->pfn == pfn) {
+			e->n += n;
+			return e;
+		}
+		if (e->pfn == FE_EMPTY) {
+			e->pfn = pfn;
+			e->n = n;
+			e->kc = 0;
+			s->count++;
+			return e;
+		}
+	}
+}
+
+/* Move the entries to the front of the table and sort them by PFN (LSD radix). */
+static void fset_sort(struct fset *s)
+{
+	struct fentry *a = s->e, *tmp;
+	size_t n = 0, cnt[2048];
+	uint64_t maxpfn = 0;
+
+	for (size_t i = 0; i <= s->mask; i++)
+		if (a[i].pfn != FE_EMPTY) {
+			a[n++] = a[i];
+			if (a[i].pfn > maxpfn)
+				maxpfn = a[i].pfn;
+		}
+	s->count = n;
+	if (n < 2)
+		return;
+	tmp = malloc(n * sizeof(*tmp));
+	if (!tmp) {
+		cx_warn("out of memory");
+		exit(CX_EXIT_FAILURE);
+	}
+	/* sorted runs of PFNs let the kpage lookups read long stretches at once */
+	for (unsigned int sh = 0; sh < 64 && (maxpfn >> sh); sh += 11) {
+		size_t sum = 0;
+
+		memset(cnt, 0, sizeof(cnt));
+		for (size_t i = 0; i < n; i++)
+			cnt[(a[i].pfn >> sh) & 2047]++;
+		for (size_t d = 0; d < 2048; d++) {
+			size_t c = cnt[d];
+
+			cnt[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[cnt[(a[i].pfn >> sh) & 2047]++] = a[i];
+		memcpy(a, tmp, n * sizeof(*a));
+	}
+	free(tmp);
+}
+
+/* Frames of one process, handed to its group in batches under the group's lock. */
+struct xbatch {
+	struct xgroup *g;
+	uint64_t *pfn;
+	size_t n;
+};
+#define XBATCH 8192
+
+static void xbatch_flush(struct xbatch *b)
+{
+	if (!b->n)
+		return;
+	pthread_mutex_lock(&b->g->lock);
+	for (size_t i = 0; i < b->n; i++)
+		fset_add(&b->g->set, b->pfn[i], 1);
+	pthread_mutex_unlock(&b->g->lock);
+	b->n = 0;
+}
+
+/* Walk one mapping; false when the process exited during the walk. */
+static bool walk_mapping(struct vms_pagemap *pm, const struct vms_mapping *m, struct xbatch *b)
+{
+	struct vms_pagewalk *w;
+	struct vms_page_run run;
+	bool complete = true;
+	int ret;
+
+	ret = vms_pagewalk_open(pm, m->start, m->end, VMS_WALK_ENTRIES, &w);
+	if (ret < 0)
+		return ret != -ESRCH;
+	while ((ret = vms_pagewalk_next(w, &run)) > 0) {
+		size_t n;
+
+		if (run.flags & VMS_RUN_UNKNOWN)
+			complete = false;
+		if (!(run.flags & VMS_RUN_PRESENT) || !run.entries)
+			continue;
+		n = (size_t)((run.end - run.start) / xs.page_size);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t pfn = run.entries[i] & VMS_PM_PFN_MASK;
+
+			/* the zero page belongs to no one: reading a hole maps it */
+			if (xs.zero_known && pfn == xs.zero_pfn)
+				continue;
+			b->pfn[b->n++] = pfn;
+			if (b->n == XBATCH)
+				xbatch_flush(b);
+		}
+	}
+	if (ret < 0 || vms_pagewalk_finish(w) < 0)
+		complete = false;
+	vms_pagewalk_close(w);
+	return complete;
+}
+
+static void walk_one(size_t i, void *data)
+{
+	struct prow *r = &((struct prow *)data)[i];
+	struct xbatch b = { .g = &xs.groups[r->group] };
+	struct vms_proc *p;
+	struct vms_pagemap *pm;
+	struct vms_maps *it;
+	const struct vms_mapping *m;
+	int ret;
+
+	/* skipped, kernel thread or zombie: nothing mapped to walk */
+	if (r->err || r->no_mm || !r->roll)
+		return;
+	ret = vms_proc_open(ctx, r->pid, &p);
+	if (ret < 0)
+		goto fail;
+	ret = vms_pagemap_open(p, &pm);
+	if (ret < 0)
+		goto close_proc;
+	ret = vms_maps_open(p, 0, &it);
+	if (ret < 0)
+		goto close_pagemap;
+	b.pfn = malloc(XBATCH * sizeof(*b.pfn));
+	if (!b.pfn) {
+		cx_warn("out of memory");
+		exit(CX_EXIT_FAILURE);
+	}
+	while ((ret = vms_maps_next(it, &m)) > 0) {
+		/* [vsyscall] lies in the kernel's half: no pagemap behind it */
+		if (m->start >> 63)
+			continue;
+		if (!walk_mapping(pm, m, &b))
+			r->walk_cut = true;
+	}
+	if (ret < 0 || vms_maps_finish(it) < 0)
+		r->walk_cut = true;
+	xbatch_flush(&b);
+	free(b.pfn);
+	vms_maps_close(it);
+	vms_pagemap_close(pm);
+	vms_proc_close(p);
+	if (r->walk_cut) {
+		pthread_mutex_lock(&b.g->lock);
+		b.g->partial = true;
+		pthread_mutex_unlock(&b.g->lock);
+	}
+	return;
+
+close_pagemap:
+	vms_pagemap_close(pm);
+close_proc:
+	vms_proc_close(p);
+fail:
+	/* gone or denied before the walk began: skipped, like a failed rollup */
+	r->err = ret;
+	r->errfile = "pagemap";
+}
+
+#define XCHUNK 65536
+
+/* kpagecount (and kpageflags) of every frame of group @i, then its figures. */
+static void lookup_group(size_t i, void *data)
+{
+	struct xgroup *g = &xs.groups[i];
+	struct vms_kpage *k;
+	uint64_t *pfn, *kc, *fl, *fpfn, *fout;
+	size_t *fidx;
+	int ret;
+
+	fset_sort(&g->set);
+	g->split = xs.have_flags;
+	if (!g->set.count)
+		return;
+	ret = vms_kpage_open(ctx, &k);
+	pfn = malloc(5 * XCHUNK * sizeof(*pfn));
+	fidx = malloc(XCHUNK * sizeof(*fidx));
+	if (ret < 0 || !pfn || !fidx) {
+		cx_warn("out of memory");
+		exit(CX_EXIT_FAILURE);
+	}
+	kc = pfn + XCHUNK;
+	fl = kc + XCHUNK;
+	fpfn = fl + XCHUNK;
+	fout = fpfn + XCHUNK;
+	for (size_t off = 0; off < g->set.count; off += XCHUNK) {
+		struct fentry *e = g->set.e + off;
+		size_t n = g->set.count - off < XCHUNK ? g->set.count - off : XCHUNK;
+
+		for (size_t j = 0; j < n; j++)
+			pfn[j] = e[j].pfn;
+		ret = vms_kpage_lookup(k, VMS_KPAGE_COUNT, pfn, n, kc, NULL);
+		if (ret < 0) {
+			g->lookup_err = ret;
+			memset(kc, 0, n * sizeof(*kc));
+		}
+		if (g->split) {
+			size_t m = 0;
+
+			/*
+			 * Flags only where they tell something: frames in ONLY
+			 * (anon or file), frames with no map count (the huge zero
+			 * page), and with -t those more groups may share.
+			 */
+			for (size_t j = 0; j < n; j++) {
+				fl[j] = 0;
+				if (kc[j] == 0 || kc[j] == e[j].n ||
+				    (ctl.totals && kc[j] > e[j].n)) {
+					fidx[m] = j;
+					fpfn[m++] = pfn[j];
+				}
+			}
+			if (vms_kpage_lookup(k, VMS_KPAGE_FLAGS, fpfn, m, fout, NULL) < 0)
+				g->split = false;
+			for (size_t j = 0; g->split && j < m; j++)
+				fl[fidx[j]] = fout[j];
+		}
+		for (size_t j = 0; j < n; j++) {
+			uint32_t c = kc[j] > KC_MASK ? KC_MASK : (uint32_t)kc[j];
+
+			if (g->split && (fl[j] >> VMS_KPF_ZERO_PAGE) & 1) {
+				/* the huge zero page, or the zero page when its PFN is unknown */
+				e[j].kc = KC_DROP;
+				continue;
+			}
+			if (g->split && (fl[j] >> VMS_KPF_ANON) & 1)
+				c |= KC_ANON;
+			e[j].kc = c;
+			g->frames++;
+			/* every mapping of the frame is one of ours */
+			if ((c & KC_MASK) != e[j].n)
+				continue;
+			g->only++;
+			if (c & KC_ANON)
+				g->only_anon++;
+			else
+				g->only_file++;
+		}
+	}
+	free(pfn);
+	free(fidx);
+	vms_kpage_close(k);
+}
+
+/* Exit when the context cannot see frames and their map counts. */
+static void exact_check_caps(void)
+{
+	unsigned int caps = vms_ctx_caps(ctx);
+
+	if (!(caps & VMS_CAP_PFN)) {
+		cx_warn("--exact needs the physical frame numbers of pagemap: %s",
+			vms_ctx_cap_reason(ctx, VMS_CAP_PFN));
+		exit(CX_EXIT_FAILURE);
+	}
+	if (!(caps & VMS_CAP_KPAGECOUNT)) {
+		cx_warn("--exact needs /proc/kpagecount: %s",
+			vms_ctx_cap_reason(ctx, VMS_CAP_KPAGECOUNT));
+		exit(CX_EXIT_FAILURE);
+	}
+	xs.have_flags = caps & VMS_CAP_KPAGEFLAGS;
+	if (!xs.have_flags)
+		xs.flags_reason = vms_ctx_cap_reason(ctx, VMS_CAP_KPAGEFLAGS);
+	xs.zero_known = vms_ctx_zero_pfn(ctx, &xs.zero_pfn) == 0;
+	xs.page_size = vms_ctx_page_size(ctx);
+}
+
+/*
+ * Walk the page tables of every process read (rows without an error), each
+ * into its group's table, then look up the frames.  A process that cannot
+ * be walked at all becomes a skipped row.
+ */
+static void exact_run(struct prow *rows, size_t nrows)
+{
+	char buf[32];
+
+	xs.by_key = cx_strmap_new(sizeof(size_t));
+	for (size_t i = 0; i < nrows; i++) {
+		const char *k;
+		size_t *g;
+
+		if (rows[i].err)
+			continue;
+		k = group_key(&rows[i], buf, sizeof(buf));
+		g = cx_strmap_get(xs.by_key, k, strlen(k));
+		if (!*g)
+			*g = ++xs.ngroups;
+		rows[i].group = *g - 1;
+	}
+	xs.groups = calloc(xs.ngroups + 1, sizeof(*xs.groups));
+	if (!xs.groups) {
+		cx_warn("out of memory");
+		exit(CX_EXIT_FAILURE);
+	}
+	for (size_t i = 0; i < xs.ngroups; i++) {
+		pthread_mutex_init(&xs.groups[i].lock, NULL);
+		fset_init(&xs.groups[i].set, 12);
+	}
+	cx_parallel_for(nrows, ctl.jobs, walk_one, rows);
+	/* a snapshot's binary extract that cannot be read: the snapshot is corrupt */
+	for (size_t i = 0; i < nrows; i++)
+		if (rows[i].err == -EPROTO) {
+			cx_warn("%s: corrupt or unsupported snapshot: pid %d: pagemap",
+				vms_ctx_root(ctx), rows[i].pid);
+			exit(CX_EXIT_FAILURE);
+		}
+	cx_parallel_for(xs.ngroups, ctl.jobs, lookup_group, NULL);
+	for (size_t i = 0; i < xs.ngroups; i++)
+		if (xs.groups[i].lookup_err == -EPROTO) {
+			cx_warn("%s: corrupt or unsupported snapshot: kpagecount",
+				vms_ctx_root(ctx));
+			exit(CX_EXIT_FAILURE);
+		}
+	if (!xs.have_flags && xs.ngroups)
+		cx_warn("only_anon and only_file unavailable: %s", xs.flags_reason);
+	if (!xs.have_flags && !xs.zero_known)
+		cx_warn("the zero page cannot be told apart: frames may count it");
+	for (size_t i = 0; i < xs.ngroups; i++)
+		if (xs.groups[i].lookup_err) {
+			cx_warn("cannot read kpagecount: %s: only is unknown",
+				strerror(-xs.groups[i].lookup_err));
+			break;
+		}
+}
+
+/* Report the processes that exited during their walk; true if one was named. */
+static bool exact_report_cut(const struct prow *rows, size_t n)
+{
+	size_t cut = 0;
+	bool named = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!rows[i].walk_cut || rows[i].err)
+			continue;
+		if (rows[i].named) {
+			cx_warn("pid %d exited during its page walk: the figures of its group are partial",
+				rows[i].pid);
+			named = true;
+		} else {
+			cut++;
+		}
+	}
+	if (cut)
+		cx_warn("%zu %s exited during the page walk: the figures of their groups are partial",
+			cut, cut == 1 ? "process" : "processes");
+	return named;
+}
+
+static const struct xgroup *xgroup_of(struct cx_table *t, size_t row)
+{
+	const char *k = cx_cell(t, row, C_NAME)->s;
+	size_t *g = k ? cx_strmap_find(xs.by_key, k, strlen(k)) : NULL;
+
+	return g ? &xs.groups[*g - 1] : NULL;
+}
+
+static void set_exact_cells(struct cx_table *t, size_t row, uint64_t frames, uint64_t only,
+			    uint64_t anon, uint64_t file, bool only_known, bool split)
+{
+	uint64_t ps = xs.page_size;
+
+	cx_set_u64(t, row, C_FRAMES, frames * ps);
+	if (!only_known)
+		return;
+	cx_set_u64(t, row, C_ONLY, only * ps);
+	if (!split)
+		return;
+	cx_set_u64(t, row, C_ONLY_ANON, anon * ps);
+	cx_set_u64(t, row, C_ONLY_FILE, file * ps);
+}
+
+/* The group rows of @gt get their figures. */
+static void exact_fill(struct cx_table *gt)
+{
+	for (size_t r = 0; r < gt->nrows; r++) {
+		const struct xgroup *g = xgroup_of(gt, r);
+
+		if (g)
+			set_exact_cells(gt, r, g->frames, g->only, g->only_anon, g->only_file,
+					!g->lookup_err, g->split);
+	}
+}
+
+/*
+ * The total of the first @shown groups of @t into row @tr: not a sum (two
+ * groups can map the same frame) but the union of their frames, each with
+ * its map counts added up.
+ */
+static bool exact_totals(struct cx_table *t, size_t shown, size_t tr)
+{
+	struct fset all;
+	uint64_t frames = 0, only = 0, anon = 0, file = 0;
+	bool known = true, split = xs.have_flags, partial = false;
+
+	fset_init(&all, 12);
+	for (size_t r = 0; r < shown; r++) {
+		const struct xgroup *g = xgroup_of(t, r);
+
+		if (!g)
+			continue;
+		known &= !g->lookup_err;
+		split &= g->split;
+		partial |= g->partial;
+		for (size_t i = 0; i < g->set.count; i++) {
+			const struct fentry *e = &g->set.e[i];
+
+			if (!(e->kc & KC_DROP))
+				fset_add(&all, e->pfn, e->n)->kc = e->kc;
+		}
+	}
+	for (size_t i = 0; i <= all.mask; i++) {
+		const struct fentry *e = &all.e[i];
+
+		if (e->pfn == FE_EMPTY)
+			continue;
+		frames++;
+		if ((e->kc & KC_MASK) != e->n)
+			continue;
+		only++;
+		if (e->kc & KC_ANON)
+			anon++;
+		else
+			file++;
+	}
+	free(all.e);
+	set_exact_cells(t, tr, frames, only, anon, file, known, split);
+	return partial;
+}
+
+static void exact_free(void)
+{
+	for (size_t i = 0; i < xs.ngroups; i++) {
+		pthread_mutex_destroy(&xs.groups[i].lock);
+		free(xs.groups[i].set.e);
+	}
+	free(xs.groups);
+	cx_strmap_free(xs.by_key);
+}
+
 static void report_skipped(const struct prow *rows, size_t n)
 {
 	size_t denied = 0, eperm = 0, vanished = 0, missing = 0, other = 0;
@@ -872,7 +1445,8 @@ static void report_skipped(const struct prow *rows, size_t n)
 		if (!e)
 			continue;
 		if (rows[i].named) {
-			cx_proc_error(rows[i].info->pid, "smaps_rollup", e);
+			cx_proc_error(rows[i].info->pid,
+				      rows[i].errfile ? rows[i].errfile : "smaps_rollup", e);
 			continue;
 		}
 		if (e == -EACCES)
@@ -941,9 +1515,47 @@ static void copy_row(struct cx_table *dt, size_t dr, struct cx_table *st, size_t
 	}
 }
 
+static const char *group_defaults(void)
+{
+	return ctl.exact ? "name,procs,frames,only,only_anon,only_file,pss,rss" :
+			   "name,procs,swap,uss,pss,rss";
+}
+
+/* The --exact figures of row @r: null when unknown (the reason is in the notes). */
+static void json_exact(cJSON *o, struct cx_table *t, size_t r, bool partial)
+{
+	for (size_t c = C_FRAMES; c <= C_ONLY_FILE; c++) {
+		const struct cx_cell *cell = cx_cell(t, r, (int)c);
+
+		if (cell->null)
+			cJSON_AddNullToObject(o, columns[c].name);
+		else
+			cx_json_u64(o, columns[c].name, cell->u);
+	}
+	cJSON_AddBoolToObject(o, "partial", partial);
+}
+
+static void json_exact_notes(cJSON *doc)
+{
+	cJSON *n = cJSON_CreateObject();
+
+	cx_json_u64(n, "page_size", xs.page_size);
+	/* not the PFN itself: physical addresses stay out of files others may read */
+	cJSON_AddBoolToObject(n, "zero_page_known", xs.zero_known || xs.have_flags);
+	if (!xs.have_flags)
+		cx_json_str(n, "only_split_unavailable", xs.flags_reason);
+	for (size_t i = 0; i < xs.ngroups; i++)
+		if (xs.groups[i].lookup_err) {
+			cx_json_str(n, "only_unavailable", strerror(-xs.groups[i].lookup_err));
+			break;
+		}
+	cJSON_AddItemToObject(doc, "exact", n);
+}
+
 static int print_result(struct cx_table *t, struct cx_table *out, struct prow *rows, size_t nrows)
 {
-	static const char *const bys[] = { "process", "user", "program", "cgroup", "mapping" };
+	static const char *const bys[] = { "process", "user",	 "program",
+					   "cgroup",  "mapping", "selection" };
 	int sc = sort_column();
 	size_t shown;
 
@@ -973,6 +1585,8 @@ static int print_result(struct cx_table *t, struct cx_table *out, struct prow *r
 				    cx_cell(out, r, C_NAME)->s);
 			cx_json_u64(o, "processes", cx_cell(out, r, C_PROCS)->u);
 			json_figures(o, out, r, ctl.by == BY_MAPPING);
+			if (ctl.exact)
+				json_exact(o, out, r, xgroup_of(out, r)->partial);
 			if (ctl.tree) {
 				cJSON *mem = cJSON_CreateArray();
 
@@ -992,9 +1606,15 @@ static int print_result(struct cx_table *t, struct cx_table *out, struct prow *r
 		if (ctl.totals) {
 			cJSON *to = cJSON_CreateObject();
 
-			json_figures(to, out, add_totals(out, shown), ctl.by == BY_MAPPING);
+			size_t tr = add_totals(out, shown);
+
+			json_figures(to, out, tr, ctl.by == BY_MAPPING);
+			if (ctl.exact)
+				json_exact(to, out, tr, exact_totals(out, shown, tr));
 			cJSON_AddItemToObject(doc, "totals", to);
 		}
+		if (ctl.exact)
+			json_exact_notes(doc);
 		json_skipped(doc, rows, nrows);
 		return cx_json_print(doc, stdout) ? CX_EXIT_FAILURE : CX_EXIT_OK;
 	}
@@ -1021,7 +1641,7 @@ static int print_result(struct cx_table *t, struct cx_table *out, struct prow *r
 		/* groups with their processes under them, labelled "PID COMM" */
 		struct cx_table tt;
 
-		cx_table_init(&tt, columns, ncolumns, "name,procs,swap,uss,pss,rss", &ctl.out);
+		cx_table_init(&tt, columns, ncolumns, group_defaults(), &ctl.out);
 		for (size_t r = 0; r < shown; r++) {
 			copy_row(&tt, cx_table_add_row(&tt), out, r);
 			for (size_t i = 0; i < t->nrows; i++) {
@@ -1041,8 +1661,10 @@ static int print_result(struct cx_table *t, struct cx_table *out, struct prow *r
 		}
 		if (ctl.totals) {
 			size_t tr = add_totals(out, shown);
-
 			uint64_t procs = 0;
+
+			if (ctl.exact)
+				exact_totals(out, shown, tr);
 
 			for (size_t r = 0; r < shown; r++)
 				procs += cx_cell(out, r, C_PROCS)->u;
@@ -1057,6 +1679,8 @@ static int print_result(struct cx_table *t, struct cx_table *out, struct prow *r
 	if (ctl.totals) {
 		size_t tr = add_totals(out, shown);
 
+		if (ctl.exact)
+			exact_totals(out, shown, tr);
 		cx_set_str(out, tr, ctl.by != BY_NONE ? C_NAME : C_CMDLINE, "TOTAL");
 		if (ctl.by == BY_NONE)
 			cx_set_str(out, tr, C_COMM, "TOTAL");
@@ -1073,15 +1697,59 @@ static int print_result(struct cx_table *t, struct cx_table *out, struct prow *r
 	return CX_EXIT_OK;
 }
 
+/* BY_SET: the named PIDs, "all" without any filter, "selected" with one. */
+static void set_key_init(void)
+{
+	size_t len = 0;
+
+	if (!ctl.npids || ctl.nusers || ctl.have_regex) {
+		xs.set_key = strdup(ctl.npids || ctl.nusers || ctl.have_regex ? "selected" : "all");
+	} else {
+		xs.set_key = malloc(ctl.npids * 12 + 1);
+		if (xs.set_key)
+			for (size_t i = 0; i < ctl.npids; i++)
+				len += (size_t)sprintf(xs.set_key + len, "%s%d", i ? "," : "",
+						       ctl.pids[i]);
+	}
+	if (!xs.set_key) {
+		cx_warn("out of memory");
+		exit(CX_EXIT_FAILURE);
+	}
+}
+
+static void exact_col_item(const char *item, size_t len, void *data)
+{
+	int c = cx_column_find(columns, ncolumns, item, len);
+
+	if (c >= 0 && is_exact_col((size_t)c))
+		cx_usage_error("column '%.*s' needs --exact", (int)len, item);
+}
+
+/* The --exact columns mean nothing without it: say so rather than print "-". */
+static void check_exact_columns(void)
+{
+	const char *l = ctl.out.output;
+
+	if (ctl.exact)
+		return;
+	if (l && *l == '+')
+		l++;
+	if (l && *l)
+		cx_split(l, exact_col_item, NULL);
+	if (ctl.out.sort)
+		exact_col_item(ctl.out.sort, strlen(ctl.out.sort), NULL);
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_FORMAT = CX_OPT__FIRST_FREE, OPT_BY, OPT_TREE, OPT_KTHREADS };
+	enum { OPT_FORMAT = CX_OPT__FIRST_FREE, OPT_BY, OPT_TREE, OPT_KTHREADS, OPT_EXACT };
 	static const struct option longopts[] = {
 		CX_OUTPUT_LONGOPTS,
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "totals", no_argument, NULL, 't' },
 		{ "by", required_argument, NULL, OPT_BY },
 		{ "tree", no_argument, NULL, OPT_TREE },
+		{ "exact", no_argument, NULL, OPT_EXACT },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "user", required_argument, NULL, 'U' },
 		{ "command", required_argument, NULL, 'P' },
@@ -1145,6 +1813,9 @@ int main(int argc, char **argv)
 		case OPT_TREE:
 			ctl.tree = true;
 			break;
+		case OPT_EXACT:
+			ctl.exact = true;
+			break;
 		case 'p':
 			ctl.npids = cx_parse_pid_list(optarg, &ctl.pids, ctl.npids);
 			break;
@@ -1197,6 +1868,14 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		cx_usage_error("unexpected argument '%s'", argv[optind]);
+	if (ctl.exact && ctl.by == BY_MAPPING)
+		cx_usage_error("--exact works with --by user, program or cgroup");
+	if (ctl.exact && ctl.system)
+		cx_usage_error("--exact and --system cannot be combined");
+	if (ctl.exact && ctl.by == BY_NONE) {
+		ctl.by = BY_SET;
+		set_key_init();
+	}
 	if (ctl.tree && ctl.by == BY_NONE)
 		cx_usage_error("--tree needs --by");
 	if (ctl.tree && ctl.by == BY_MAPPING)
@@ -1208,6 +1887,9 @@ int main(int argc, char **argv)
 	if (!ctx)
 		return CX_EXIT_FAILURE;
 	add_dynamic_columns();
+	check_exact_columns();
+	if (ctl.exact)
+		exact_check_caps();
 
 	what = VMS_PT_USER | VMS_PT_CMDLINE | VMS_PT_FAULTS | VMS_PT_VSZ | VMS_PT_THREADS;
 	/* oom files and cgroup cost one open each per process: only when asked */
@@ -1306,6 +1988,11 @@ int main(int argc, char **argv)
 		if ((e == -ESRCH || e == -ENOENT) && rows[i].info->state == 'Z')
 			rows[i].err = 0;
 	}
+	if (ctl.exact) {
+		exact_run(rows, nrows);
+		if (exact_report_cut(rows, nrows))
+			partial = true;
+	}
 
 	for (size_t i = 0; i < nrows; i++)
 		if (!rows[i].err)
@@ -1331,7 +2018,9 @@ int main(int argc, char **argv)
 		for (size_t k = 0; k < ncolumns; k++) {
 			bool group_col = k == C_NAME || k == C_PROCS;
 
-			if (ctl.by == BY_NONE ? group_col : !(group_col || is_summed_col(k)))
+			if (is_exact_col(k)   ? !ctl.exact :
+			    ctl.by == BY_NONE ? group_col :
+						!(group_col || is_summed_col(k)))
 				continue;
 			if (ctl.by == BY_MAPPING && !group_col && k != C_RSS && k != C_PSS &&
 			    k != C_USS && k != C_SWAP && k != C_SWAP_PSS)
@@ -1345,8 +2034,7 @@ int main(int argc, char **argv)
 	}
 	/* the process table: processes whose memory could be read */
 	cx_table_init(&t, columns, ncolumns,
-		      ctl.by == BY_NONE ? "pid,user,swap,uss,pss,rss,cmdline" :
-					  "name,procs,swap,uss,pss,rss",
+		      ctl.by == BY_NONE ? "pid,user,swap,uss,pss,rss,cmdline" : group_defaults(),
 		      &ctl.out);
 	for (size_t i = 0; i < nrows; i++) {
 		size_t r;
@@ -1360,13 +2048,16 @@ int main(int argc, char **argv)
 			cx_set_str(&t, r, C_NAME, group_key(&rows[i], buf, sizeof(buf)));
 	}
 	if (ctl.by != BY_NONE) {
-		static const char *const hdrs[] = { "", "USER", "PROGRAM", "CGROUP", "MAPPING" };
+		static const char *const hdrs[] = { "",	      "USER",	 "PROGRAM",
+						    "CGROUP", "MAPPING", "GROUP" };
 
-		cx_table_init(&gt, columns, ncolumns, "name,procs,swap,uss,pss,rss", &ctl.out);
+		cx_table_init(&gt, columns, ncolumns, group_defaults(), &ctl.out);
 		if (ctl.by == BY_MAPPING)
 			build_mapping_groups(rows, nrows, &gt);
 		else
 			build_groups(&t, &gt);
+		if (ctl.exact)
+			exact_fill(&gt);
 		columns[C_NAME].header = hdrs[ctl.by];
 	}
 	status = print_result(&t, ctl.by != BY_NONE ? &gt : &t, rows, nrows);
@@ -1380,6 +2071,8 @@ out:
 		cx_strmap_free(rows[i].maps);
 	}
 	free(rows);
+	if (ctl.exact)
+		exact_free();
 	vms_ptable_free(pt);
 	vms_ctx_unref(ctx);
 	if (cx_close_stdout())

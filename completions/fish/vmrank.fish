@@ -5,7 +5,7 @@ set -l vmrank_columns pid ppid user uid state comm cmdline name procs vsz rss ps
     swap swap_pss pss_anon pss_file pss_shmem pss_dirty anonymous anon_huge_pages locked \
     minflt majflt oom_score oom_score_adj shared_clean shared_dirty private_clean \
     private_dirty referenced ksm lazy_free shmem_pmd_mapped file_pmd_mapped \
-    shared_hugetlb private_hugetlb
+    shared_hugetlb private_hugetlb frames only only_anon only_file
 
 # Print the candidates for the last item of a comma-separated list: each word
 # of $argv not yet in the list, prefixed with what the token already holds.
@@ -40,6 +40,7 @@ complete -c vmrank -l reverse -d 'Reverse the sort order'
 complete -c vmrank -s t -l totals -d 'Add a total row'
 complete -c vmrank -l by -x -d 'Group rows' -a 'user program cgroup mapping'
 complete -c vmrank -l tree -d "List each group's processes under it"
+complete -c vmrank -l exact -d 'Distinct physical frames per group (needs root)'
 complete -c vmrank -s p -l pid -x -d 'Only these PIDs (comma separated)' \
     -a '(__vmrank_list (__vmrank_pids))'
 complete -c vmrank -s U -l user -x -d 'Only processes of these users (comma separated)' \
