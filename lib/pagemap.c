@@ -265,13 +265,22 @@ static int push_entries(struct vms_pagewalk *w, uint64_t start, uint64_t end, un
 	uint64_t a = start;
 
 	while (a < end) {
-		size_t i = (a - w->chunk_start) / w->ps;
+		size_t i = (a - w->chunk_start) / w->ps, j = i + 1,
+		       n = (end - w->chunk_start) / w->ps;
 		unsigned int f = entry_flags(w, w->ent[i]);
-		uint64_t b = a + w->ps;
+		/* equal bits above the PFN and the same zero-page answer give
+		 * equal flags: the common case, tested without decoding */
+		uint64_t hi = w->ent[i] & ~VMS_PM_PFN_MASK;
+		bool zero_test = w->have_zero && w->frames_visible && (hi & VMS_PM_PRESENT) &&
+				 !(hi & VMS_PM_GUARD);
+		uint64_t b;
 		int ret;
 
-		while (b < end && entry_flags(w, w->ent[(b - w->chunk_start) / w->ps]) == f)
-			b += w->ps;
+		while (j < n && (w->ent[j] & ~VMS_PM_PFN_MASK) == hi &&
+		       (!zero_test ||
+			((w->ent[j] & VMS_PM_PFN_MASK) == w->zero_pfn) == !!(f & VMS_RUN_ZERO)))
+			j++;
+		b = w->chunk_start + j * w->ps;
 		/* what the scan saw and an entry cannot say (huge, zero page),
 		 * kept while the page is still present */
 		ret = push_run(w, a, b, (f & VMS_RUN_PRESENT) ? f | extra : f,
