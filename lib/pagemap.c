@@ -178,6 +178,11 @@ struct vms_pagewalk {
 	bool read_chunks; /* dense chunks may be read with pread */
 	bool prev_dense;
 	bool gone;
+	uint64_t chunk_end;
+	/* huge regions found by one scan in a pread chunk: w->vec[0..huge_n),
+	 * valid up to huge_end */
+	size_t huge_n;
+	uint64_t huge_end;
 	struct vms_kpage *kp; /* for huge pages when reading only */
 	uint64_t chunk_start;
 	uint64_t *ent;
@@ -335,20 +340,34 @@ static long do_scan(struct vms_pagewalk *w, struct vms_pm_scan_arg *a)
 static bool block_is_huge(struct vms_pagewalk *w, uint64_t start, uint64_t end)
 {
 	if (w->scan) {
-		struct vms_page_region v[2];
-		struct vms_pm_scan_arg a = {
-			.size = sizeof(a),
-			.start = start,
-			.end = end,
-			.vec = (uintptr_t)v,
-			.vec_len = 2,
-			.category_anyof_mask = VMS_PAGE_IS_PRESENT,
-			.return_mask = VMS_PAGE_IS_HUGE | VMS_PAGE_IS_PRESENT,
-		};
-		long r = do_scan(w, &a);
+		/* one scan for the huge regions of the rest of the chunk,
+		 * not one per block */
+		if (start >= w->huge_end) {
+			struct vms_pm_scan_arg a = {
+				.size = sizeof(a),
+				.start = start,
+				.end = w->chunk_end,
+				.vec = (uintptr_t)w->vec,
+				.vec_len = SCAN_VEC,
+				.category_mask = VMS_PAGE_IS_HUGE,
+				.return_mask = VMS_PAGE_IS_HUGE,
+			};
+			long r = do_scan(w, &a);
 
-		return r == 1 && v[0].start == start && v[0].end == end &&
-		       (v[0].categories & VMS_PAGE_IS_HUGE);
+			w->huge_n = r < 0 ? 0 : (size_t)r;
+			w->huge_end = w->chunk_end;
+			if (r == SCAN_VEC) {
+				w->huge_end = a.walk_end;
+				if (w->vec[r - 1].end < w->huge_end)
+					w->huge_end = w->vec[r - 1].end;
+			}
+			if (w->huge_end <= start)
+				w->huge_end = end;
+		}
+		for (size_t i = 0; i < w->huge_n; i++)
+			if (w->vec[i].start <= start && end <= w->vec[i].end)
+				return true;
+		return false;
 	}
 	if (!w->kp && vms_kpage_open(w->pm->ctx, &w->kp) < 0)
 		return false;
@@ -378,6 +397,10 @@ static int chunk_read(struct vms_pagewalk *w, uint64_t cs, uint64_t ce)
 	uint64_t huge_step = (uint64_t)HUGE_PAGES * w->ps;
 	ssize_t got = read_entries(w, cs, ce);
 	int ret;
+
+	w->chunk_end = ce;
+	w->huge_n = 0;
+	w->huge_end = 0;
 
 	if (got < 0)
 		return (int)got;
