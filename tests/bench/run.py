@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Benchmark runner: times vmrank beside the floor, smem and smemstat on one workload, or
-# (--bench vmmap) vmmap beside the floor and pmap -X on one process with many mappings.
+# (--bench vmmap) vmmap beside the floor and pmap -X on one process with many mappings, or
+# (--bench pages, in bench_pages.py) the page walk and kpageflags lookups beside their floors.
 """Time vmrank (or vmmap) against the kernel's floor and the tools people use, in one run.
 
 Starts `workload procs N`, then runs every command R times, interleaved (round r starts
@@ -17,6 +18,10 @@ mappings, 50,000 by default): `floor cat /proc/PID/smaps`, vmmap (table, -J, -x)
 `pmap -X`; then again on a second workload with more mappings (200,000 by default, which
 needs root to raise vm.max_map_count), to show whether vmmap's peak RSS grows with the
 number of mappings; and checks that `vmmap -J` totals equal the sums over smaps.
+
+--bench pages (bench_pages.py) times libvmscope's page walk against a pread of the whole
+pagemap, its kpageflags lookups against one pread per page, vmwalk and `vmrank --exact`,
+on `workload sparse 8G`.
 
 --smoke checks that the benchmark code still works (workload starts and stops cleanly in
 every mode, leaves no process behind, floor runs, the runner cleans up when killed),
@@ -1295,15 +1300,24 @@ def main():
     ap.add_argument("--no-check", action="store_true", help="skip the agreement check")
     ap.add_argument("--smoke", action="store_true",
                     help="check the benchmark code works; time nothing")
-    ap.add_argument("--bench", choices=("vmrank", "vmmap"), default="vmrank",
-                    help="what to benchmark: vmrank on many processes (default), or vmmap "
-                    "on one process with many mappings")
+    ap.add_argument("--bench", choices=("vmrank", "vmmap", "pages"), default="vmrank",
+                    help="what to benchmark: vmrank on many processes (default), vmmap "
+                    "on one process with many mappings, or the page layer on a sparse "
+                    "8 GiB address space")
     ap.add_argument("--vmmap", help="vmmap executable (build/cmd/vmmap)")
     ap.add_argument("--maps", type=int, default=50000,
                     help="--bench vmmap: mappings of the workload process (50000)")
     ap.add_argument("--big-maps", type=int, default=200000,
                     help="--bench vmmap: mappings of the second workload, for peak RSS "
                     "growth (200000; 0 skips it)")
+    ap.add_argument("--pagebench", help="--bench pages: pagebench executable (next to the "
+                    "floor)")
+    ap.add_argument("--vmwalk", help="--bench pages: vmwalk executable (build/cmd/vmwalk)")
+    ap.add_argument("--sparse-size", default="8G",
+                    help="--bench pages: address space of the sparse workload (8G)")
+    ap.add_argument("--no-swap", action="store_true",
+                    help="--bench pages: do not make a swap file (as root, when no swap is "
+                    "on, the run makes one and removes it after)")
     args = ap.parse_args()
     if args.procs < 0 or args.runs < 1:
         ap.error("--procs must be >= 0 and --runs >= 1")
@@ -1320,6 +1334,8 @@ def main():
         "timeit": find_exe(args.timeit, [benchdir / "timeit"]),
         "vmrank": find_exe(args.vmrank, [build / "cmd/vmrank"]),
         "vmmap": find_exe(args.vmmap, [build / "cmd/vmmap"]),
+        "pagebench": find_exe(args.pagebench, [benchdir / "pagebench"]),
+        "vmwalk": find_exe(args.vmwalk, [build / "cmd/vmwalk"]),
     }
     missing = [k for k in ("floor", "workload", "timeit") if not exe[k]]
     if missing:
@@ -1327,6 +1343,15 @@ def main():
             "with `ninja -C build` or pass --floor/--workload/--timeit")
         return 2
     try:
+        if args.bench == "pages":
+            # Kept in its own file; it uses this module's helpers (passed as R), so that
+            # the signal handler here sees the child it must kill.
+            sys.dont_write_bytecode = True
+            import bench_pages
+            me = sys.modules[__name__]
+            if args.smoke:
+                return bench_pages.run_pages_smoke(me, args, exe)
+            return bench_pages.run_pages_benchmark(me, args, exe)
         if args.smoke:
             return run_smoke(args, exe)
         if args.bench == "vmmap":
