@@ -187,24 +187,9 @@ static struct {
 
 /* ---- columns ---- */
 
-static void oom(void)
-{
-	cx_warn("out of memory");
-	exit(CX_EXIT_FAILURE);
-}
-
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s);
-
-	if (!d)
-		oom();
-	return d;
-}
-
 static char *upper(const char *s)
 {
-	char *u = xstrdup(s);
+	char *u = cx_xstrdup(s);
 
 	for (char *p = u; *p; p++)
 		if (*p >= 'a' && *p <= 'z')
@@ -255,7 +240,7 @@ static void add_col(const char *name, const char *header, enum cx_type type, con
 	struct cx_column *nc = realloc(cols, (ncols + 1) * sizeof(*cols));
 
 	if (!nc)
-		oom();
+		cx_oom();
 	cols = nc;
 	cols[ncols++] = (struct cx_column){ name, header, type, help };
 }
@@ -270,7 +255,7 @@ static void sample_keys(const struct vms_counters *c)
 
 		if (vms_counters_at(c, i, &name, &raw, &kb) < 0 || vms_key_lookup(name) >= 0)
 			continue;
-		dyn_names[ndyn] = xstrdup(name);
+		dyn_names[ndyn] = cx_xstrdup(name);
 		add_col(NULL, NULL, kb ? CX_SIZE : CX_U64, "a key this vmscope does not know");
 		ndyn++;
 	}
@@ -293,7 +278,7 @@ static void build_columns(const struct vms_counters *sample)
 			continue;
 		cx_snake_case(vms_key_name(k), snake, sizeof(snake));
 		key_col[k] = (int)ncols;
-		add_col(xstrdup(snake), short_headers[k] ? short_headers[k] : upper(snake),
+		add_col(cx_xstrdup(snake), short_headers[k] ? short_headers[k] : upper(snake),
 			key_in_kb(k) ? CX_SIZE : CX_U64, "the smaps key of this name");
 	}
 	{
@@ -305,14 +290,14 @@ static void build_columns(const struct vms_counters *sample)
 			char snake[128];
 
 			cx_snake_case(dyn_names[d], snake, sizeof(snake));
-			cols[first + d].name = xstrdup(snake);
+			cols[first + d].name = cx_xstrdup(snake);
 			cols[first + d].header = upper(snake);
 		}
 	}
 	/* --extended: the identity, then every key in the kernel's order */
 	defaults_x = malloc(cap);
 	if (!defaults_x)
-		oom();
+		cx_oom();
 	defaults_x[0] = '\0';
 #define APPEND(s)                                              \
 	do {                                                   \
@@ -321,7 +306,7 @@ static void build_columns(const struct vms_counters *sample)
 			cap = 2 * (len + l_ + 2);              \
 			defaults_x = realloc(defaults_x, cap); \
 			if (!defaults_x)                       \
-				oom();                         \
+				cx_oom();                      \
 		}                                              \
 		if (len)                                       \
 			defaults_x[len++] = ',';               \
@@ -351,7 +336,7 @@ static void build_columns(const struct vms_counters *sample)
 	/* --extended --pages: the page counts before the name */
 	defaults_xp = malloc(len + sizeof(DEFAULTS_PAGES) + 16);
 	if (!defaults_xp)
-		oom();
+		cx_oom();
 	sprintf(defaults_xp, "%s,%s", defaults_x, strstr(DEFAULTS_PAGES, "pg_present"));
 	APPEND("mapping");
 #undef APPEND
@@ -409,11 +394,11 @@ static void mrow_copy(struct mrow *r, const struct vms_mapping *m)
 	r->m = *m;
 	r->name = malloc(m->name_len + 1);
 	if (!r->name)
-		oom();
+		cx_oom();
 	memcpy(r->name, m->name, m->name_len);
 	r->name[m->name_len] = '\0';
 	r->m.name = r->name;
-	r->vm_flags = m->vm_flags ? xstrdup(m->vm_flags) : NULL;
+	r->vm_flags = m->vm_flags ? cx_xstrdup(m->vm_flags) : NULL;
 	r->m.vm_flags = r->vm_flags;
 	r->m.counters = NULL;
 	for (int k = 0; c && k < VMS_KEY__COUNT; k++)
@@ -492,7 +477,7 @@ static void pages_setup(void)
 	else if (!(caps & VMS_CAP_KPAGEFLAGS))
 		snprintf(pgs.lru_why, sizeof(pgs.lru_why), "%s", kpf);
 	else if (vms_kpage_open(ctx, &pgs.kp) < 0)
-		oom();
+		cx_oom();
 	snprintf(pgs.thp_why, sizeof(pgs.thp_why),
 		 "huge pages are told by PAGEMAP_SCAN or by kpageflags, and neither can be "
 		 "used: %s; %s",
@@ -750,7 +735,7 @@ static void json_pages_why(const struct pstate *ps, cJSON *o, const struct pcoun
 		return;
 	why = cJSON_AddObjectToObject(o, "pages_unavailable");
 	if (!why)
-		oom();
+		cx_oom();
 	for (int i = 0; i < PG__COUNT; i++)
 		if (unknown & (1u << i))
 			cJSON_AddStringToObject(why, pg_info[i].key, pg_reason(ps, c, i));
@@ -766,7 +751,7 @@ static void json_pages(struct pstate *ps, cJSON *o, const struct pcount *c)
 	cJSON *pg = cJSON_AddObjectToObject(o, "pages");
 
 	if (!pg)
-		oom();
+		cx_oom();
 	for (int i = 0; i < PG__COUNT; i++) {
 		if (c->known & (1u << i))
 			cx_json_u64(pg, pg_info[i].key, c->v[i]);
@@ -915,7 +900,7 @@ static void json_hex(cJSON *o, const char *key, uint64_t v)
 
 	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
 	if (!cJSON_AddStringToObject(o, key, buf))
-		oom();
+		cx_oom();
 }
 
 static void json_flags(cJSON *o, const char *flags)
@@ -928,9 +913,9 @@ static void json_flags(cJSON *o, const char *flags)
 		return;
 	}
 	a = cJSON_AddArrayToObject(o, "vm_flags");
-	copy = xstrdup(flags);
+	copy = cx_xstrdup(flags);
 	if (!a)
-		oom();
+		cx_oom();
 	for (char *f = strtok_r(copy, " ", &save); f; f = strtok_r(NULL, " ", &save))
 		cJSON_AddItemToArray(a, cJSON_CreateString(f));
 	free(copy);
@@ -944,7 +929,7 @@ static void json_put(cJSON *o, bool open_end)
 
 	cJSON_Delete(o);
 	if (!s)
-		oom();
+		cx_oom();
 	n = strlen(s);
 	if (open_end && n && s[n - 1] == '}')
 		s[--n] = '\0';
@@ -958,7 +943,7 @@ static void json_mapping(struct pstate *ps, const struct mrow *r)
 	char buf[64];
 
 	if (!o)
-		oom();
+		cx_oom();
 	json_hex(o, "start", r->m.start);
 	json_hex(o, "end", r->m.end);
 	cJSON_AddStringToObject(o, "perms", r->m.perms);
@@ -1050,7 +1035,7 @@ static void region_add(struct pstate *ps, const struct mrow *r)
 		ps->cap_regions = ps->cap_regions ? 2 * ps->cap_regions : 64;
 		n = realloc(ps->regions, ps->cap_regions * sizeof(*n));
 		if (!n)
-			oom();
+			cx_oom();
 		ps->regions = n;
 	}
 	g = &ps->regions[ps->nregions++];
@@ -1062,7 +1047,7 @@ static void region_add(struct pstate *ps, const struct mrow *r)
 	g->nmaps = 1;
 	g->kind = r->kind;
 	g->object = r->object;
-	g->name = r->m.name_len ? xstrdup(r->m.name) : NULL;
+	g->name = r->m.name_len ? cx_xstrdup(r->m.name) : NULL;
 }
 
 /* ---- the pipeline: classify, then emit ---- */
@@ -1093,7 +1078,7 @@ static void emit(struct pstate *ps, struct mrow *r)
 	sums_add(&ps->total, r);
 	if (r->code && (!ps->code_name || strcmp(ps->code_name, r->m.name) != 0)) {
 		free(ps->code_name);
-		ps->code_name = xstrdup(r->m.name);
+		ps->code_name = cx_xstrdup(r->m.name);
 	}
 	if (ctl.layout) {
 		region_add(ps, r);
@@ -1105,7 +1090,7 @@ static void emit(struct pstate *ps, struct mrow *r)
 		struct group_val *g = cx_strmap_get(ps->groups, key, strlen(key));
 
 		if (!g)
-			oom();
+			cx_oom();
 		sums_add(&g->s, r);
 	} else if (ctl.out.format == CX_FMT_JSON) {
 		json_mapping(ps, r);
@@ -1134,7 +1119,7 @@ static void feed(struct pstate *ps, const struct vms_mapping *m)
 	private_file = is_file(&r) && r.m.perms[3] == 'p';
 	if (private_file && r.m.perms[2] == 'x') {
 		if (!cx_strmap_get(ps->code, r.m.name, r.m.name_len))
-			oom();
+			cx_oom();
 	}
 	if (ps->nhold &&
 	    (!private_file || strcmp(ps->hold[0].m.name, r.m.name) != 0 || ps->nhold == HOLD_MAX))
@@ -1159,7 +1144,7 @@ static void print_header(const struct vms_proc_info *pi, pid_t pid, bool first)
 	char *s = cx_sanitize(cmd, strlen(cmd), false);
 
 	if (!s)
-		oom();
+		cx_oom();
 	printf("%s%d: %s\n", first ? "" : "\n", (int)pid, s);
 	free(s);
 }
@@ -1194,7 +1179,7 @@ static void print_groups(struct pstate *ps, cJSON *proc_obj)
 
 	gc = calloc(ngc, sizeof(*gc));
 	if (!gc)
-		oom();
+		cx_oom();
 	gc[0] = ctl.group == G_KIND ? (struct cx_column){ "kind", "KIND", CX_STR, "" } :
 				      (struct cx_column){ "mapping", "MAPPING", CX_STR, "" };
 	gc[1] = (struct cx_column){ "count", "COUNT", CX_U64, "mappings" };
@@ -1241,12 +1226,12 @@ static void print_groups(struct pstate *ps, cJSON *proc_obj)
 		cJSON *arr = cJSON_AddArrayToObject(proc_obj, "groups");
 
 		if (!arr)
-			oom();
+			cx_oom();
 		for (size_t r = 0; r < t.nrows; r++) {
 			cJSON *g = cJSON_CreateObject();
 
 			if (!g)
-				oom();
+				cx_oom();
 			cx_json_row(g, &t, r, true);
 			cJSON_AddItemToArray(arr, g);
 		}
@@ -1303,7 +1288,7 @@ static void box_text(const struct box_chars *b, const char *text)
 	size_t w, keep = 0, cw = 0;
 
 	if (!s)
-		oom();
+		cx_oom();
 	w = cx_width(s);
 	if (w > BOX_W - 2) {
 		while (s[keep] && cw < BOX_W - 5) {
@@ -1482,7 +1467,7 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 	ps.code = cx_strmap_new(1);
 	ps.hold = calloc(HOLD_MAX, sizeof(*ps.hold));
 	if (!ps.code || !ps.hold)
-		oom();
+		cx_oom();
 	if (vms_proc_exe(ps.p, &ps.exe) < 0)
 		ps.exe = NULL;
 	if (vms_proc_thread_sps(ps.p, &ps.sps, &ps.nsps) < 0)
@@ -1490,7 +1475,7 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 	if (ctl.group != G_NONE) {
 		ps.groups = cx_strmap_new(sizeof(struct group_val));
 		if (!ps.groups)
-			oom();
+			cx_oom();
 	}
 	ret = vms_maps_next(it, &m);
 	if (ret == 0 && (pi.state == 'Z' || vms_maps_finish(it) == -ESRCH)) {
@@ -1512,7 +1497,7 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 		cJSON *o = cJSON_CreateObject();
 
 		if (!o)
-			oom();
+			cx_oom();
 		cx_json_int(o, "pid", pid);
 		cx_json_int(o, "ppid", pi.ppid);
 		cx_json_u64(o, "uid", pi.uid);
@@ -1545,7 +1530,7 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 
 		ps.pcols = malloc(ncols * sizeof(*ps.pcols));
 		if (!ps.pcols)
-			oom();
+			cx_oom();
 		memcpy(ps.pcols, cols, ncols * sizeof(*ps.pcols));
 		for (int i = 0; ctl.pages && i < PG__COUNT; i++)
 			if (!(ps.pg_known & (1u << i)))
@@ -1565,7 +1550,7 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 		}
 		ps.want = calloc(ncols, sizeof(*ps.want));
 		if (!ps.want)
-			oom();
+			cx_oom();
 		for (size_t i = 0; i < ps.t.nsel; i++)
 			ps.want[ps.t.sel[i]] = true;
 		if (ps.sort_col >= 0)
@@ -1596,7 +1581,7 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 		cJSON *o = cJSON_CreateObject();
 
 		if (!o)
-			oom();
+			cx_oom();
 		if (ctl.group != G_NONE)
 			print_groups(&ps, o);
 		else if (ctl.layout)
@@ -1607,7 +1592,7 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 			char *s = cJSON_PrintUnformatted(o);
 
 			if (!s)
-				oom();
+				cx_oom();
 			/* the object's members, without its braces */
 			s[strlen(s) - 1] = '\0';
 			printf(",%s", s + 1);
@@ -1616,7 +1601,7 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 		cJSON_Delete(o);
 		o = cJSON_CreateObject();
 		if (!o)
-			oom();
+			cx_oom();
 		json_sums(o, &ps.total, "mappings");
 		if (ctl.pages)
 			json_pages(&ps, o, &ps.pg_total);
@@ -1643,7 +1628,7 @@ skip:
 		cJSON *s = cJSON_CreateObject();
 
 		if (!s)
-			oom();
+			cx_oom();
 		cx_json_int(s, "pid", pid);
 		cJSON_AddStringToObject(s, "reason",
 					ret == -EINVAL ? "kernel thread" : cx_errno_reason(ret));
@@ -1903,7 +1888,7 @@ int main(int argc, char **argv)
 		       now);
 		skipped = cJSON_CreateArray();
 		if (!skipped)
-			oom();
+			cx_oom();
 	}
 	for (size_t i = 0; i < ctl.npids; i++)
 		if (map_process(ctl.pids[i], &first, skipped) < 0)
@@ -1913,7 +1898,7 @@ int main(int argc, char **argv)
 
 		cJSON_Delete(skipped);
 		if (!s)
-			oom();
+			cx_oom();
 		printf("\n],\"skipped\":%s}\n", s);
 		cJSON_free(s);
 	}

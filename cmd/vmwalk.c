@@ -54,43 +54,13 @@ static unsigned int caps;
 static unsigned int machine_levels = 4;
 static bool partial; /* a process exited during a walk: some pages unknown */
 
-static void oom(void)
-{
-	cx_warn("out of memory");
-	exit(CX_EXIT_FAILURE);
-}
-
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s);
-
-	if (!d)
-		oom();
-	return d;
-}
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		oom();
-	return s;
-}
-
 static void json_hex(cJSON *o, const char *key, uint64_t v)
 {
 	char buf[24];
 
 	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
 	if (!cJSON_AddStringToObject(o, key, buf))
-		oom();
+		cx_oom();
 }
 
 static cJSON *json_obj(cJSON *parent, const char *key)
@@ -98,7 +68,7 @@ static cJSON *json_obj(cJSON *parent, const char *key)
 	cJSON *o = key ? cJSON_AddObjectToObject(parent, key) : cJSON_CreateObject();
 
 	if (!o)
-		oom();
+		cx_oom();
 	return o;
 }
 
@@ -107,21 +77,21 @@ static cJSON *json_arr(cJSON *parent, const char *key)
 	cJSON *a = cJSON_AddArrayToObject(parent, key);
 
 	if (!a)
-		oom();
+		cx_oom();
 	return a;
 }
 
 static void json_add(cJSON *arr, cJSON *item)
 {
 	if (!item)
-		oom();
+		cx_oom();
 	cJSON_AddItemToArray(arr, item);
 }
 
 static void finish_json(cJSON *doc)
 {
 	if (cx_json_print(doc, stdout) < 0)
-		oom();
+		cx_oom();
 }
 
 /* ---- a process's address space ---- */
@@ -143,6 +113,34 @@ struct space {
 	unsigned int levels; /* of the page tables */
 };
 
+/* Append a copy of @m (its name copied; no counters, no VmFlags) to @sp. */
+static struct map *space_add(struct space *sp, size_t *cap, const struct vms_mapping *m)
+{
+	struct map *mp;
+
+	if (sp->n == *cap) {
+		struct map *nm;
+
+		*cap = *cap ? 2 * *cap : 64;
+		nm = realloc(sp->maps, *cap * sizeof(*nm));
+		if (!nm)
+			cx_oom();
+		sp->maps = nm;
+	}
+	mp = &sp->maps[sp->n++];
+	memset(mp, 0, sizeof(*mp));
+	mp->m = *m;
+	mp->name = malloc(m->name_len + 1);
+	if (!mp->name)
+		cx_oom();
+	memcpy(mp->name, m->name, m->name_len);
+	mp->name[m->name_len] = '\0';
+	mp->m.name = mp->name;
+	mp->m.vm_flags = NULL;
+	mp->m.counters = NULL;
+	return mp;
+}
+
 static bool is_file(const struct map *mp)
 {
 	return mp->m.name_len && mp->m.name[0] != '[';
@@ -159,13 +157,13 @@ static void classify(struct space *sp, const struct vms_thread_sp *sps, size_t n
 	bool prev_code = false;
 
 	if (!code)
-		oom();
+		cx_oom();
 	for (size_t i = 0; i < sp->n; i++) {
 		const struct map *mp = &sp->maps[i];
 
 		if (is_file(mp) && mp->m.perms[2] == 'x' && mp->m.perms[3] == 'p' &&
 		    !cx_strmap_get(code, mp->m.name, mp->m.name_len))
-			oom();
+			cx_oom();
 	}
 	for (size_t i = 0; i < sp->n; i++) {
 		struct map *mp = &sp->maps[i];
@@ -222,7 +220,7 @@ static int space_load(pid_t pid, bool smaps, struct space *sp)
 		cx_proc_error(pid, "stat", ret);
 		goto fail;
 	}
-	sp->comm = xstrdup(pi.comm);
+	sp->comm = cx_xstrdup(pi.comm);
 	if (pi.kthread) {
 		cx_warn("pid %d: kernel thread: it has no address space", (int)pid);
 		ret = -EINVAL;
@@ -237,28 +235,8 @@ static int space_load(pid_t pid, bool smaps, struct space *sp)
 		goto fail;
 	}
 	while ((ret = vms_maps_next(it, &m)) == 1) {
-		struct map *mp;
+		struct map *mp = space_add(sp, &cap, m);
 
-		if (sp->n == cap) {
-			struct map *nm;
-
-			cap = cap ? 2 * cap : 64;
-			nm = realloc(sp->maps, cap * sizeof(*nm));
-			if (!nm)
-				oom();
-			sp->maps = nm;
-		}
-		mp = &sp->maps[sp->n++];
-		memset(mp, 0, sizeof(*mp));
-		mp->m = *m;
-		mp->name = malloc(m->name_len + 1);
-		if (!mp->name)
-			oom();
-		memcpy(mp->name, m->name, m->name_len);
-		mp->name[m->name_len] = '\0';
-		mp->m.name = mp->name;
-		mp->m.vm_flags = NULL;
-		mp->m.counters = NULL;
 		if (m->counters) {
 			vms_counters_get(m->counters, VMS_KEY_KERNEL_PAGE_SIZE,
 					 &mp->kernel_page_size);
@@ -318,7 +296,7 @@ static char *comm_text(const struct space *sp)
 	char *s = cx_sanitize(sp->comm, strlen(sp->comm), false);
 
 	if (!s)
-		oom();
+		cx_oom();
 	return s;
 }
 
@@ -415,7 +393,7 @@ static char *run_flag_list(unsigned int flags)
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", len ? "," : "",
 					run_flags[i].name);
 	}
-	return len ? xstrdup(buf) : NULL;
+	return len ? cx_xstrdup(buf) : NULL;
 }
 
 static void json_flag_array(cJSON *o, const char *key, unsigned int flags)
@@ -465,7 +443,7 @@ static int cg_visit(const char *path, const struct stat *st, int type, struct FT
 {
 	(void)ftw;
 	if (type == FTW_D && (uint64_t)st->st_ino == cg_want) {
-		cg_found = xstrdup(path);
+		cg_found = cx_xstrdup(path);
 		return 1;
 	}
 	return 0;
@@ -511,9 +489,9 @@ static void read_frame(struct page_info *pi)
 	if (pi->pme.state != VMS_PAGE_PRESENT)
 		why = "the page is not present: no frame";
 	else if (pi->pme.frame_hidden)
-		why = pi->kwhy_own[0] = xasprintf("the PFN is hidden: %s", pfn_hidden_reason());
+		why = pi->kwhy_own[0] = cx_xasprintf("the PFN is hidden: %s", pfn_hidden_reason());
 	else if (vms_kpage_open(ctx, &k) < 0)
-		oom();
+		cx_oom();
 	for (int f = 0; f < VMS_KPAGE__COUNT; f++) {
 		ssize_t n;
 
@@ -534,7 +512,7 @@ static void read_frame(struct page_info *pi)
 			pi->kwhy[f] = "the frame lies past the end of the file";
 		else
 			pi->kwhy[f] = pi->kwhy_own[f] =
-				xasprintf("%s: %s", kpage_file[f], strerror((int)-n));
+				cx_xasprintf("%s: %s", kpage_file[f], strerror((int)-n));
 	}
 	if (k)
 		vms_kpage_close(k);
@@ -602,7 +580,7 @@ static char *page_size_text(const struct page_info *pi, uint64_t *bytes, const c
 		*what = "part of a transparent huge page, mapped by base-page entries";
 	}
 	cx_human_size(*bytes, sz, sizeof(sz));
-	return xasprintf("%s (%s)", sz, *what);
+	return cx_xasprintf("%s (%s)", sz, *what);
 }
 
 static char *kpf_names(uint64_t v)
@@ -615,7 +593,7 @@ static char *kpf_names(uint64_t v)
 		if ((v & (UINT64_C(1) << b)) && vms_kpf_name(b))
 			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
 						len ? ", " : "", vms_kpf_name(b));
-	return xstrdup(len ? buf : "none");
+	return cx_xstrdup(len ? buf : "none");
 }
 
 static void page_info_free(struct page_info *pi)
@@ -648,7 +626,7 @@ static void fact(struct cx_table *t, size_t indent, const char *field, const cha
 
 	va_start(ap, fmt);
 	if (vasprintf(&s, fmt, ap) < 0)
-		oom();
+		cx_oom();
 	va_end(ap);
 	t->indent[row] = indent;
 	cx_set_str(t, row, F_FIELD, field);
@@ -1109,7 +1087,7 @@ static void add_run(struct rangewalk *rw, uint64_t start, uint64_t end, unsigned
 		rw->cap = rw->cap ? 2 * rw->cap : 64;
 		n = realloc(rw->runs, rw->cap * sizeof(*n));
 		if (!n)
-			oom();
+			cx_oom();
 		rw->runs = n;
 	}
 	rw->runs[rw->nruns++] = (struct runrec){ start, end, flags, unmapped };
@@ -1440,7 +1418,7 @@ static int do_range(void)
 		return CX_EXIT_FAILURE;
 	rw.sel = calloc(rw.sp.n + 1, sizeof(*rw.sel));
 	if (!rw.sel)
-		oom();
+		cx_oom();
 	if (ctl.mode == M_MAPPING)
 		kind = vms_kind_lookup(ctl.mapping);
 	for (size_t i = 0; i < rw.sp.n; i++) {
@@ -1468,7 +1446,7 @@ static int do_range(void)
 		if (ctl.out.format == CX_FMT_JSON) {
 			rw.jpages = cJSON_CreateArray();
 			if (!rw.jpages)
-				oom();
+				cx_oom();
 		} else {
 			cx_table_init(&rw.pt, page_cols, P__COUNT, PAGE_DEFAULTS, &ctl.out);
 			if (ctl.out.sort) {
@@ -1491,7 +1469,7 @@ static int do_range(void)
 			char *m = cx_sanitize(ctl.mapping, strlen(ctl.mapping), false);
 
 			if (!m)
-				oom();
+				cx_oom();
 			printf("pid %d (%s): %zu mapping%s matching '%s'\n\n", (int)ctl.pid, comm,
 			       rw.nsel, rw.nsel == 1 ? "" : "s", m);
 			free(m);
@@ -1691,7 +1669,7 @@ static int space_load_quiet(pid_t pid, struct space *sp)
 	ret = vms_proc_info_read(sp->p, 0, &pi);
 	if (ret < 0)
 		goto fail;
-	sp->comm = xstrdup(pi.comm);
+	sp->comm = cx_xstrdup(pi.comm);
 	if (pi.kthread || pi.state == 'Z') {
 		ret = -ECHILD; /* no address space: not an error */
 		goto fail;
@@ -1700,28 +1678,7 @@ static int space_load_quiet(pid_t pid, struct space *sp)
 	if (ret < 0)
 		goto fail;
 	while ((ret = vms_maps_next(it, &m)) == 1) {
-		struct map *mp;
-
-		if (sp->n == cap) {
-			struct map *nm;
-
-			cap = cap ? 2 * cap : 64;
-			nm = realloc(sp->maps, cap * sizeof(*nm));
-			if (!nm)
-				oom();
-			sp->maps = nm;
-		}
-		mp = &sp->maps[sp->n++];
-		memset(mp, 0, sizeof(*mp));
-		mp->m = *m;
-		mp->name = malloc(m->name_len + 1);
-		if (!mp->name)
-			oom();
-		memcpy(mp->name, m->name, m->name_len);
-		mp->name[m->name_len] = '\0';
-		mp->m.name = mp->name;
-		mp->m.vm_flags = NULL;
-		mp->m.counters = NULL;
+		space_add(sp, &cap, m);
 	}
 	vms_maps_close(it);
 	if (ret < 0)
@@ -1864,7 +1821,7 @@ static void pfnset_put(struct pfnset *s, uint64_t pfn, uint64_t addr)
 		ns.key = calloc(ns.cap, sizeof(*ns.key));
 		ns.val = calloc(ns.cap, sizeof(*ns.val));
 		if (!ns.key || !ns.val)
-			oom();
+			cx_oom();
 		for (size_t j = 0; j < s->cap; j++)
 			if (s->key[j]) {
 				i = pfn_hash(s->key[j], ns.cap);
@@ -1948,7 +1905,7 @@ static bool match1(void *data, const struct map *mp, uint64_t addr, uint64_t pfn
 		sh->cap = sh->cap ? 2 * sh->cap : 64;
 		n = realloc(sh->ranges, sh->cap * sizeof(*sh->ranges));
 		if (!n)
-			oom();
+			cx_oom();
 		sh->ranges = n;
 	}
 	sh->ranges[sh->nranges].a1 = addr;
@@ -1975,7 +1932,7 @@ static int do_shared(void)
 	sh.sp1 = &s1;
 	sh.per_map = calloc(s1.n + 1, sizeof(*sh.per_map));
 	if (!sh.per_map)
-		oom();
+		cx_oom();
 	if (walk_frames(&s2, collect2, &sh, false) < 0 || walk_frames(&s1, match1, &sh, false) < 0)
 		goto out;
 	if (ctl.out.format == CX_FMT_JSON) {

@@ -23,6 +23,10 @@ extern const char *cx_prog;
 /* Set up a command: its name, locale, closed std fds, exit-time stdout check. */
 void cx_init(const char *prog);
 void cx_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "out of memory" on stderr and exit 1: for allocations a command cannot go on without. */
+_Noreturn void cx_oom(void);
+char *cx_xstrdup(const char *s);
+char *cx_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "prog: msg" + "Try 'prog --help'..." on stderr, exit 2. */
 _Noreturn void cx_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "prog: pid N: cannot read FILE: reason (hint)" */

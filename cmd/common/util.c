@@ -60,6 +60,35 @@ void cx_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+void cx_oom(void)
+{
+	cx_warn("out of memory");
+	exit(CX_EXIT_FAILURE);
+}
+
+char *cx_xstrdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		cx_oom();
+	return d;
+}
+
+char *cx_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		cx_oom();
+	return s;
+}
+
 void cx_usage_error(const char *fmt, ...)
 {
 	va_list ap;
