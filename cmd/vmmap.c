@@ -1029,15 +1029,7 @@ static void region_add(struct pstate *ps, const struct mrow *r)
 		g->nmaps++;
 		return;
 	}
-	if (ps->nregions == ps->cap_regions) {
-		struct region *n;
-
-		ps->cap_regions = ps->cap_regions ? 2 * ps->cap_regions : 64;
-		n = realloc(ps->regions, ps->cap_regions * sizeof(*n));
-		if (!n)
-			cx_oom();
-		ps->regions = n;
-	}
+	ps->regions = cx_grow(ps->regions, ps->nregions, &ps->cap_regions, sizeof(*ps->regions));
 	g = &ps->regions[ps->nregions++];
 	memset(g, 0, sizeof(*g));
 	g->start = r->m.start;

@@ -118,15 +118,7 @@ static struct map *space_add(struct space *sp, size_t *cap, const struct vms_map
 {
 	struct map *mp;
 
-	if (sp->n == *cap) {
-		struct map *nm;
-
-		*cap = *cap ? 2 * *cap : 64;
-		nm = realloc(sp->maps, *cap * sizeof(*nm));
-		if (!nm)
-			cx_oom();
-		sp->maps = nm;
-	}
+	sp->maps = cx_grow(sp->maps, sp->n, cap, sizeof(*sp->maps));
 	mp = &sp->maps[sp->n++];
 	memset(mp, 0, sizeof(*mp));
 	mp->m = *m;
@@ -1081,15 +1073,7 @@ static void add_run(struct rangewalk *rw, uint64_t start, uint64_t end, unsigned
 		last->end = end;
 		return;
 	}
-	if (rw->nruns == rw->cap) {
-		struct runrec *n;
-
-		rw->cap = rw->cap ? 2 * rw->cap : 64;
-		n = realloc(rw->runs, rw->cap * sizeof(*n));
-		if (!n)
-			cx_oom();
-		rw->runs = n;
-	}
+	rw->runs = cx_grow(rw->runs, rw->nruns, &rw->cap, sizeof(*rw->runs));
 	rw->runs[rw->nruns++] = (struct runrec){ start, end, flags, unmapped };
 }
 
@@ -1899,15 +1883,7 @@ static bool match1(void *data, const struct map *mp, uint64_t addr, uint64_t pfn
 			return true;
 		}
 	}
-	if (sh->nranges == sh->cap) {
-		void *n;
-
-		sh->cap = sh->cap ? 2 * sh->cap : 64;
-		n = realloc(sh->ranges, sh->cap * sizeof(*sh->ranges));
-		if (!n)
-			cx_oom();
-		sh->ranges = n;
-	}
+	sh->ranges = cx_grow(sh->ranges, sh->nranges, &sh->cap, sizeof(*sh->ranges));
 	sh->ranges[sh->nranges].a1 = addr;
 	sh->ranges[sh->nranges].a2 = a2;
 	sh->ranges[sh->nranges].pages = 1;

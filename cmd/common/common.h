@@ -26,6 +26,10 @@ void cx_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "out of memory" on stderr and exit 1: for allocations a command cannot go on without. */
 _Noreturn void cx_oom(void);
 char *cx_xstrdup(const char *s);
+/* Room for one more element in a growable array of @n used, *@cap allocated
+ * elements of @elem bytes: returns the array, doubled when full (cx_oom()
+ * when that fails). */
+void *cx_grow(void *array, size_t n, size_t *cap, size_t elem);
 char *cx_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "prog: msg" + "Try 'prog --help'..." on stderr, exit 2. */
 _Noreturn void cx_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

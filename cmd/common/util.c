@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -73,6 +74,23 @@ char *cx_xstrdup(const char *s)
 	if (!d)
 		cx_oom();
 	return d;
+}
+
+void *cx_grow(void *array, size_t n, size_t *cap, size_t elem)
+{
+	size_t ncap;
+	void *a;
+
+	if (n < *cap)
+		return array;
+	ncap = *cap ? 2 * *cap : 64;
+	if (ncap > SIZE_MAX / elem)
+		cx_oom();
+	a = realloc(array, ncap * elem);
+	if (!a)
+		cx_oom();
+	*cap = ncap;
+	return a;
 }
 
 char *cx_xasprintf(const char *fmt, ...)
