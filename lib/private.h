@@ -144,4 +144,28 @@ struct vms_pm_scan_arg {
 
 struct vms_maps *vms_maps_new_for_proc(struct vms_proc *p, int fd, unsigned int flags);
 
+/* ---- perf.c: the ring-buffer parser and the counter open, for the unit tests ---- */
+
+/* One event of a fault recorder, as PERF_EVENT_IOC_ID names it in the records. */
+struct vms_perf_id {
+	uint64_t id;
+	uint32_t owner; /* index of the thread the event was opened on */
+	bool major; /* PERF_COUNT_SW_PAGE_FAULTS_MAJ, else _MIN */
+};
+/* A recorder with no events that knows these ids: to parse rings made by hand. */
+int vms_faultrec_new_ids(const struct vms_perf_id *ids, size_t n, struct vms_faultrec **out);
+/*
+ * Parse the records in [*@tail, @head) of the ring data area @data of @size
+ * bytes (a power of two), as vms_faultrec_drain() does, and move *@tail past
+ * them.  Returns the records read, -EBADMSG (and *@tail = @head) on a record
+ * that does not fit, -ENOMEM, -EINVAL.
+ */
+int vms_perf_ring_read(struct vms_faultrec *r, const unsigned char *data, uint64_t size,
+		       uint64_t *tail, uint64_t head,
+		       void (*on_sample)(void *data, const struct vms_fault_sample *s),
+		       void (*on_mmap)(void *data, const struct vms_fault_mmap *m), void *cbdata);
+/* vms_tlb_open() with other events (perf type and configs): lets tests use software ones. */
+int vms_tlb_open_events(struct vms_ctx *ctx, pid_t pid, unsigned int flags, uint32_t type,
+			uint64_t config_loads, uint64_t config_misses, struct vms_tlbcount **out);
+
 #endif

@@ -344,9 +344,11 @@ VMS_EXPORT int vms_stat_parse(char *buf, size_t len, struct vms_proc_info *info)
 	info->ppid = (pid_t)v[0];
 	if (n > 5 && (v[5] & PF_KTHREAD))
 		info->kthread = true;
-	if (n > 8) {
+	if (n > 9) {
 		info->minflt = v[6];
+		info->cminflt = v[7];
 		info->majflt = v[8];
+		info->cmajflt = v[9];
 		info->have |= VMS_HAVE_FAULTS;
 	}
 	if (n > 16) {
@@ -359,6 +361,8 @@ VMS_EXPORT int vms_stat_parse(char *buf, size_t len, struct vms_proc_info *info)
 		info->vsz = v[19];
 		info->have |= VMS_HAVE_VSZ;
 	}
+	if (n > 20)
+		info->rss_pages = v[20];
 	return 0;
 }
 

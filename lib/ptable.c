@@ -219,6 +219,9 @@ enum slot {
 	S_USER,
 	S_FLT_MIN,
 	S_FLT_MAJ,
+	S_FLT_MIN_C,
+	S_FLT_MAJ_C,
+	S_RSS_PGS,
 	S_OOM_SCORE,
 	S_OOM_ADJ,
 	S_CGROUP,
@@ -254,6 +257,9 @@ static int ptable_from_libproc2(struct vms_ctx *ctx, unsigned int what, struct v
 	if (what & VMS_PT_FAULTS) {
 		WANT(S_FLT_MIN, PIDS_FLT_MIN);
 		WANT(S_FLT_MAJ, PIDS_FLT_MAJ);
+		WANT(S_FLT_MIN_C, PIDS_FLT_MIN_C);
+		WANT(S_FLT_MAJ_C, PIDS_FLT_MAJ_C);
+		WANT(S_RSS_PGS, PIDS_RSS);
 	}
 	if (what & VMS_PT_OOM) {
 		WANT(S_OOM_SCORE, PIDS_OOM_SCORE);
@@ -316,6 +322,10 @@ static int ptable_from_libproc2(struct vms_ctx *ctx, unsigned int what, struct v
 		if (idx[S_FLT_MIN] >= 0) {
 			src.minflt = R(S_FLT_MIN).ul_int;
 			src.majflt = R(S_FLT_MAJ).ul_int;
+			/* libproc2 gives own + children's */
+			src.cminflt = R(S_FLT_MIN_C).ul_int - src.minflt;
+			src.cmajflt = R(S_FLT_MAJ_C).ul_int - src.majflt;
+			src.rss_pages = R(S_RSS_PGS).ul_int;
 			src.have |= VMS_HAVE_FAULTS;
 		}
 		if (idx[S_OOM_SCORE] >= 0) {

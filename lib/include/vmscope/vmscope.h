@@ -264,6 +264,10 @@ struct vms_proc_info {
 	uint64_t minflt, majflt;
 	int oom_score, oom_score_adj;
 	int threads;
+	/* VMS_HAVE_FAULTS too: faults of the children the process has waited
+	 * for, and its resident pages as stat counts them (field 24, pages) */
+	uint64_t cminflt, cmajflt;
+	uint64_t rss_pages;
 };
 
 struct vms_ptable;
@@ -804,6 +808,187 @@ struct vms_pt_level {
  * machines.  Since 0.1.
  */
 int vms_pt_split(uint64_t addr, unsigned int levels, struct vms_pt_level *out, size_t max);
+
+/* ---------------------------------------------------------------------- */
+/* Fault counters over time                                                */
+
+/* What a row of a sample is, against the sample before. */
+enum vms_fault_status {
+	VMS_FS_FIRST = 0, /* first sample: counts since start, no delta */
+	VMS_FS_NEW, /* appeared and started after the previous sample: delta = counts */
+	VMS_FS_RUNNING, /* seen at the previous sample: delta since then */
+	VMS_FS_UNBASED, /* appeared but started before the previous sample (was not
+			 * readable then): counts only, no delta */
+	VMS_FS_EXITED, /* seen at the previous sample, gone now (exited, or its PID
+			* now belongs to another process): its last counts, no delta */
+};
+
+/* One process (or thread) in a sample. */
+struct vms_fault_row {
+	pid_t pid; /* thread-group id */
+	pid_t tid; /* the thread of a thread row, else == pid */
+	bool thread; /* a thread's own row (VMS_SAMPLER_THREADS adds one per
+		      * thread after each process row) */
+	pid_t ppid;
+	uint32_t uid; /* owner of proc/PID (the effective uid while dumpable) */
+	char state;
+	bool kthread;
+	const char *comm; /* raw bytes */
+	uint64_t start_time; /* clock ticks since boot */
+	uint64_t minflt, majflt; /* since start (a process: all its threads, live and dead) */
+	uint64_t cminflt, cmajflt; /* of children waited for */
+	uint64_t rss, vsz; /* bytes */
+	enum vms_fault_status status;
+	bool has_delta; /* NEW and RUNNING */
+	uint64_t d_minflt, d_majflt, d_cminflt, d_cmajflt; /* when has_delta */
+};
+
+struct vms_sampler;
+
+enum {
+	/* After each process row, one row per thread (task/TID/stat). */
+	VMS_SAMPLER_THREADS = 1u << 0,
+	/* With vms_sampler_watch(): the watched processes and every descendant
+	 * (found by parent PID at each sample). */
+	VMS_SAMPLER_TREE = 1u << 1,
+};
+
+/**
+ * vms_sampler_new() - sample the fault counters of every process of @ctx's
+ * root (or of the processes given to vms_sampler_watch()), from proc/PID/stat.
+ * Returns 0, -EINVAL, -ENOMEM.  Since 0.1.
+ */
+int vms_sampler_new(struct vms_ctx *ctx, unsigned int flags, struct vms_sampler **out);
+
+/**
+ * vms_sampler_watch() - watch only these processes, identified at the first
+ * sample (a PID reused later is not followed).  Call before the first
+ * sample.  Returns 0, -EINVAL, -ENOMEM.  Since 0.1.
+ */
+int vms_sampler_watch(struct vms_sampler *s, const pid_t *pids, size_t n);
+
+/**
+ * vms_sampler_sample() - take a sample of the sampler's root, or, when @ctx
+ * is not NULL, of that root instead (the next snapshot of a series).  The
+ * time of a sample: CLOCK_BOOTTIME when live; a snapshot's proc/uptime, else
+ * its description "time".  Returns 0, -ENOENT (no proc), -EINVAL (a series
+ * going back in time), -ENOMEM.  Since 0.1.
+ */
+int vms_sampler_sample(struct vms_sampler *s, struct vms_ctx *ctx);
+
+/** vms_sampler_count() and vms_sampler_row(): the rows of the last sample,
+ * by PID; a process's exited row before the row of a new process with
+ * the same PID; its thread rows after it, by TID.  Since 0.1. */
+size_t vms_sampler_count(const struct vms_sampler *s);
+const struct vms_fault_row *vms_sampler_row(const struct vms_sampler *s, size_t i);
+
+/** vms_sampler_interval() - seconds since the previous sample (0 at the first). Since 0.1. */
+double vms_sampler_interval(const struct vms_sampler *s);
+
+/** vms_sampler_index() - the number of the last sample, from 0. Since 0.1. */
+unsigned long vms_sampler_index(const struct vms_sampler *s);
+
+/**
+ * vms_sampler_missing() - the @i-th watched (or listed) process that could not
+ * be read at the last sample, with the reason (-ESRCH, -EACCES, -EPERM).
+ * Returns 0 or -ERANGE.  A watched process that was never seen is reported
+ * here at every sample.  Since 0.1.
+ */
+int vms_sampler_missing(const struct vms_sampler *s, size_t i, pid_t *pid, int *err);
+size_t vms_sampler_missing_count(const struct vms_sampler *s);
+
+void vms_sampler_free(struct vms_sampler *s);
+
+/* ---------------------------------------------------------------------- */
+/* Page-fault events (perf_event_open)                                     */
+
+struct vms_faultrec;
+
+enum {
+	/* @pid is a child stopped before exec (fork, then wait for the go):
+	 * events count from its exec on (enable_on_exec). */
+	VMS_FR_ENABLE_ON_EXEC = 1u << 0,
+	/* Only the task @pid itself; default: every thread of the process. */
+	VMS_FR_ONE_TASK = 1u << 1,
+};
+
+/* One sampled page fault. */
+struct vms_fault_sample {
+	pid_t pid, tid;
+	uint64_t addr; /* the faulting address */
+	bool major;
+};
+
+/* A mapping the kernel reported while recording (PERF_RECORD_MMAP2). */
+struct vms_fault_mmap {
+	pid_t pid, tid;
+	uint64_t start, len, pgoff;
+	uint32_t prot, flags;
+	const char *filename; /* as the kernel gave it: "//anon", "[heap]", a path */
+};
+
+/**
+ * vms_faultrec_open() - sample every minor and major page fault of process
+ * @pid (all its threads, and the threads and children they create later),
+ * with its address: software events PERF_COUNT_SW_PAGE_FAULTS_MIN and _MAJ,
+ * sample period 1, one ring buffer per CPU.  Live contexts only.
+ * Returns 0; -ESRCH; -EACCES/-EPERM when the kernel refuses (see
+ * vms_perf_refusal()); -ENOSYS/-ENOENT when perf events are not available;
+ * -EMFILE; -ENOMEM; -EINVAL for a snapshot context.  Since 0.1.
+ */
+int vms_faultrec_open(struct vms_ctx *ctx, pid_t pid, unsigned int flags,
+		      struct vms_faultrec **out);
+
+/** vms_faultrec_fds() - the fds to poll() for POLLIN (data waiting). Since 0.1. */
+size_t vms_faultrec_fds(const struct vms_faultrec *r, const int **fds);
+
+/**
+ * vms_faultrec_drain() - read what the kernel has recorded so far: calls
+ * @on_sample for each fault and @on_mmap (may be NULL) for each new mapping,
+ * in ring order.  Returns the number of records read, or a negative errno.
+ * Since 0.1.
+ */
+int vms_faultrec_drain(struct vms_faultrec *r,
+		       void (*on_sample)(void *data, const struct vms_fault_sample *s),
+		       void (*on_mmap)(void *data, const struct vms_fault_mmap *m), void *data);
+
+/** vms_faultrec_lost() - samples the kernel dropped (full ring buffer). Since 0.1. */
+uint64_t vms_faultrec_lost(const struct vms_faultrec *r);
+
+/** vms_faultrec_user_only() - true when kernel-mode faults (in system calls) are excluded
+ * because the kernel allows only user-space sampling (perf_event_paranoid 2). Since 0.1. */
+bool vms_faultrec_user_only(const struct vms_faultrec *r);
+
+void vms_faultrec_close(struct vms_faultrec *r);
+
+/**
+ * vms_perf_refusal() - why perf_event_open() refused with @err (-EACCES or -EPERM) for a
+ * process of another user or not: a phrase naming the setting and value or the capability
+ * needed, e.g. "kernel.perf_event_paranoid is 3; needs CAP_PERFMON (or CAP_SYS_ADMIN), or
+ * kernel.perf_event_paranoid <= 2", or "needs the same user or CAP_SYS_PTRACE".
+ * Reads proc/sys/kernel/perf_event_paranoid of the context.  Never NULL.  Since 0.1.
+ */
+const char *vms_perf_refusal(struct vms_ctx *ctx, int err);
+
+/* Data-TLB counters (hardware cache events). */
+struct vms_tlbcount;
+
+/**
+ * vms_tlb_open() - count dTLB read accesses and misses of @pid (flags as
+ * vms_faultrec_open(); inherited by new threads and children).
+ * Returns 0; -ENOENT/-EOPNOTSUPP/-ENODEV when the machine has no such
+ * hardware counters (a virtual machine without a vPMU); -EACCES/-EPERM;
+ * -ESRCH; -ENOMEM.  Since 0.1.
+ */
+int vms_tlb_open(struct vms_ctx *ctx, pid_t pid, unsigned int flags, struct vms_tlbcount **out);
+
+/**
+ * vms_tlb_read() - the counts so far.  @scaled is set when the kernel
+ * multiplexed the counters (time_running < time_enabled) and the figures are
+ * scaled estimates.  Returns 0 or a negative errno.  Since 0.1.
+ */
+int vms_tlb_read(struct vms_tlbcount *t, uint64_t *loads, uint64_t *misses, bool *scaled);
+void vms_tlb_close(struct vms_tlbcount *t);
 
 /* ---------------------------------------------------------------------- */
 /* Helpers                                                                 */
