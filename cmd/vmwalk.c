@@ -138,42 +138,23 @@ static bool is_file(const struct map *mp)
 	return mp->m.name_len && mp->m.name[0] != '[';
 }
 
-/*
- * Kinds as vmmap gives them: a file is a code object when the process maps
- * part of it executable; an anonymous mapping right after a code object's
- * last mapping is its bss; a thread's stack pointer marks its stack.
- */
+static const struct vms_mapping *space_at(size_t i, void *data)
+{
+	const struct space *sp = data;
+
+	return &sp->maps[i].m;
+}
+
 static void classify(struct space *sp, const struct vms_thread_sp *sps, size_t nsps)
 {
-	struct cx_strmap *code = cx_strmap_new(1);
-	bool prev_code = false;
+	enum vms_kind *kinds = malloc((sp->n ? sp->n : 1) * sizeof(*kinds));
 
-	if (!code)
+	if (!kinds)
 		cx_oom();
-	for (size_t i = 0; i < sp->n; i++) {
-		const struct map *mp = &sp->maps[i];
-
-		if (is_file(mp) && mp->m.perms[2] == 'x' && mp->m.perms[3] == 'p' &&
-		    !cx_strmap_get(code, mp->m.name, mp->m.name_len))
-			cx_oom();
-	}
-	for (size_t i = 0; i < sp->n; i++) {
-		struct map *mp = &sp->maps[i];
-		struct vms_kind_hints h = { .deleted = -1 };
-		bool file = is_file(mp);
-
-		h.code_object = file && mp->m.perms[3] == 'p' &&
-				cx_strmap_find(code, mp->m.name, mp->m.name_len) != NULL;
-		h.follows_code_object = !file && i > 0 && prev_code &&
-					sp->maps[i - 1].m.end == mp->m.start;
-		for (size_t t = 0; t < nsps; t++)
-			if (sps[t].tid != sp->pid && sps[t].sp >= mp->m.start &&
-			    sps[t].sp < mp->m.end)
-				h.thread_stack = true;
-		mp->kind = vms_mapping_kind(&mp->m, &h);
-		prev_code = h.code_object;
-	}
-	cx_strmap_free(code);
+	cx_classify(sp->n, space_at, sp, sp->pid, sps, nsps, kinds);
+	for (size_t i = 0; i < sp->n; i++)
+		sp->maps[i].kind = kinds[i];
+	free(kinds);
 }
 
 static void space_free(struct space *sp)

@@ -873,7 +873,7 @@ VMS_EXPORT const char *vms_perf_refusal(struct vms_ctx *ctx, int err)
 
 	switch (cause) {
 	case CAUSE_PTRACE:
-		return "needs the same user or CAP_SYS_PTRACE";
+		return "needs the same user, CAP_PERFMON or CAP_SYS_PTRACE";
 	case CAUSE_MLOCK:
 		return "the ring buffers exceed the locked-memory limit (kernel.perf_event_mlock_kb and RLIMIT_MEMLOCK); needs CAP_IPC_LOCK or a higher limit";
 	case CAUSE_POLICY:

@@ -101,7 +101,8 @@ VMS_EXPORT int vms_sampler_watch(struct vms_sampler *s, const pid_t *pids, size_
 		s->nwatch = 0;
 		return -ENOMEM;
 	}
-	memcpy(s->watch, pids, n * sizeof(*pids));
+	if (n)
+		memcpy(s->watch, pids, n * sizeof(*pids));
 	s->nwatch = n;
 	/* a watch list is kept even when empty: it then watches nothing */
 	s->flags |= 1u << 31;
@@ -702,7 +703,8 @@ VMS_EXPORT int vms_sampler_sample(struct vms_sampler *s, struct vms_ctx *ctx)
 	if (ret < 0)
 		return ret;
 	comm_fix(cur);
-	qsort(cur->rows, cur->n, sizeof(cur->rows[0]), row_qcmp);
+	if (cur->n)
+		qsort(cur->rows, cur->n, sizeof(cur->rows[0]), row_qcmp);
 
 	s->interval = s->sampled ? t - s->time : 0;
 	s->time = t;

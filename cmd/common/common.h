@@ -68,6 +68,7 @@ enum cx_type {
 	CX_SIZE, /* bytes: human or -b */
 	CX_U64,
 	CX_INT,
+	CX_RATE, /* per second: one decimal in text, a number in JSON */
 };
 
 struct cx_column {
@@ -82,6 +83,7 @@ struct cx_cell {
 	union {
 		uint64_t u;
 		int64_t i;
+		double d;
 		char *s; /* owned by the table */
 	};
 };
@@ -149,6 +151,7 @@ struct cx_cell *cx_cell(struct cx_table *t, size_t row, int col);
 void cx_set_u64(struct cx_table *t, size_t row, int col, uint64_t v);
 void cx_set_int(struct cx_table *t, size_t row, int col, int64_t v);
 void cx_set_str(struct cx_table *t, size_t row, int col, const char *s);
+void cx_set_rate(struct cx_table *t, size_t row, int col, double v);
 /* Sort rows by column (numbers largest first, text A-Z; @reverse flips). */
 void cx_table_sort(struct cx_table *t, int col, bool reverse);
 void cx_table_truncate(struct cx_table *t, size_t nrows);
@@ -174,8 +177,12 @@ void cx_json_int(cJSON *obj, const char *key, int64_t v);
 void cx_json_str(cJSON *obj, const char *key, const char *s);
 /* Add every column of @row (all columns, or only the selected). */
 void cx_json_row(cJSON *obj, const struct cx_table *t, size_t row, bool all);
+/* Add a rate (per second), rounded to 1/100 so that it prints short. */
+void cx_json_rate(cJSON *obj, const char *key, double v);
 /* Print and free the document; returns 0 or -ENOMEM. */
 int cx_json_print(cJSON *doc, FILE *f);
+/* The same on one line (NDJSON: one object per line), flushed. */
+int cx_json_print_line(cJSON *doc, FILE *f);
 
 /* ---- OpenMetrics ---- */
 /* Escape a label value (\\, \", \n), valid UTF-8. malloc'd. */
@@ -215,6 +222,17 @@ struct cx_parallel;
 struct cx_parallel *cx_parallel_spawn(size_t n, unsigned int nthreads,
 				      void (*fn)(size_t i, void *data), void *data);
 void cx_parallel_join(struct cx_parallel *p);
+
+/* ---- mappings ---- */
+/*
+ * The kinds of the @n mappings of process @pid, in address order (@at
+ * gives the i-th), as vmmap gives them: a file is a code object when the
+ * process maps part of it executable; an anonymous mapping right after a
+ * code object's last mapping is its bss; a thread's stack pointer (@sps,
+ * may be empty) marks its stack.
+ */
+void cx_classify(size_t n, const struct vms_mapping *(*at)(size_t i, void *data), void *data,
+		 pid_t pid, const struct vms_thread_sp *sps, size_t nsps, enum vms_kind *kinds);
 
 /* ---- time ---- */
 /* RFC 3339 UTC of now, e.g. "2026-11-21T10:00:00Z" (SOURCE_DATE_EPOCH if set). */

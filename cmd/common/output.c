@@ -2,6 +2,7 @@
 /* cmd/common: column tables and their table, raw, JSON and OpenMetrics writers. */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -102,6 +103,14 @@ void cx_set_int(struct cx_table *t, size_t row, int col, int64_t v)
 	c->i = v;
 }
 
+void cx_set_rate(struct cx_table *t, size_t row, int col, double v)
+{
+	struct cx_cell *c = cx_cell(t, row, col);
+
+	c->null = false;
+	c->d = v;
+}
+
 void cx_set_str(struct cx_table *t, size_t row, int col, const char *s)
 {
 	struct cx_cell *c = cx_cell(t, row, col);
@@ -141,6 +150,9 @@ static int cmp_rows(const void *a, const void *b)
 		break;
 	case CX_INT:
 		r = (ca->i < cb->i) - (ca->i > cb->i);
+		break;
+	case CX_RATE:
+		r = (ca->d < cb->d) - (ca->d > cb->d);
 		break;
 	}
 	if (sort_reverse)
@@ -249,6 +261,9 @@ static const char *cell_text_fast(const struct cx_table *t, size_t row, int col,
 	}
 	case CX_INT:
 		snprintf(num, 32, "%" PRId64, c->i);
+		return num;
+	case CX_RATE:
+		snprintf(num, 32, "%.1f", c->d);
 		return num;
 	}
 	return "-";
@@ -532,8 +547,30 @@ void cx_json_row(cJSON *obj, const struct cx_table *t, size_t row, bool all)
 		case CX_INT:
 			cx_json_int(obj, key, cell->i);
 			break;
+		case CX_RATE:
+			cx_json_rate(obj, key, cell->d);
+			break;
 		}
 	}
+}
+
+void cx_json_rate(cJSON *obj, const char *key, double v)
+{
+	checked(cJSON_AddNumberToObject(obj, key, round(v * 100) / 100));
+}
+
+int cx_json_print_line(cJSON *doc, FILE *f)
+{
+	char *s = cJSON_PrintUnformatted(doc);
+
+	cJSON_Delete(doc);
+	if (!s)
+		return -ENOMEM;
+	fputs(s, f);
+	fputc('\n', f);
+	cJSON_free(s);
+	fflush(f);
+	return 0;
 }
 
 int cx_json_print(cJSON *doc, FILE *f)

@@ -170,6 +170,8 @@ const char *cx_errno_reason(int err)
 		return "too many open files";
 	case ENOMEM:
 		return "out of memory";
+	case EBADMSG:
+		return "malformed file";
 	default:
 		return "read error";
 	}
@@ -432,4 +434,42 @@ struct vms_ctx *cx_ctx_open(const char *root, unsigned int flags)
 	else
 		cx_warn("cannot open %s: %s", root ? root : "/", strerror(-ret));
 	return NULL;
+}
+
+static bool mapping_is_file(const struct vms_mapping *m)
+{
+	return m->name_len && m->name[0] != '[';
+}
+
+void cx_classify(size_t n, const struct vms_mapping *(*at)(size_t i, void *data), void *data,
+		 pid_t pid, const struct vms_thread_sp *sps, size_t nsps, enum vms_kind *kinds)
+{
+	struct cx_strmap *code = cx_strmap_new(1);
+	bool prev_code = false;
+
+	if (!code)
+		cx_oom();
+	for (size_t i = 0; i < n; i++) {
+		const struct vms_mapping *m = at(i, data);
+
+		if (mapping_is_file(m) && m->perms[2] == 'x' && m->perms[3] == 'p' &&
+		    !cx_strmap_get(code, m->name, m->name_len))
+			cx_oom();
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct vms_mapping *m = at(i, data);
+		struct vms_kind_hints h = { .deleted = -1 };
+		bool file = mapping_is_file(m);
+
+		h.code_object = file && m->perms[3] == 'p' &&
+				cx_strmap_find(code, m->name, m->name_len) != NULL;
+		h.follows_code_object = !file && i > 0 && prev_code &&
+					at(i - 1, data)->end == m->start;
+		for (size_t t = 0; t < nsps; t++)
+			if (sps[t].tid != pid && sps[t].sp >= m->start && sps[t].sp < m->end)
+				h.thread_stack = true;
+		kinds[i] = vms_mapping_kind(m, &h);
+		prev_code = h.code_object;
+	}
+	cx_strmap_free(code);
 }

@@ -5,7 +5,11 @@
 top=$1
 cd "$top" || exit 1
 bad=0
-if grep -nE '\b(system|popen|execv|execl|execvp|dlopen|process_vm_readv|ptrace)\s*\(' lib/*.c cmd/*.c cmd/common/*.c; then
+# The one exception: vmfault -- COMMAND runs the command it was given, at
+# the line that says so.
+if grep -nE '\b(system|popen|execv|execl|execvp|dlopen|process_vm_readv|ptrace)\s*\(' \
+	lib/*.c cmd/*.c cmd/common/*.c |
+	grep -v '^cmd/vmfault\.c:[0-9]*:.*/\* the COMMAND vmfault was given \*/$'; then
 	echo "FAIL: lib/ and cmd/ must not run programs, load code or touch a target's memory"
 	bad=1
 fi

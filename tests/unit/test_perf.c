@@ -396,7 +396,8 @@ static void refusal_at_paranoid_2_is_the_target(void **state)
 	const char *s;
 
 	/* at 2 anyone may sample their own threads in user space: EACCES is the target's */
-	expect_str(vms_perf_refusal(ctx, -EACCES), "needs the same user or CAP_SYS_PTRACE");
+	expect_str(vms_perf_refusal(ctx, -EACCES),
+		   "needs the same user, CAP_PERFMON or CAP_SYS_PTRACE");
 	s = vms_perf_refusal(ctx, -EPERM);
 	if (!strstr(s, "security policy") || !strstr(s, "kernel.perf_event_paranoid (2)"))
 		fail_msg("EPERM at paranoid 2: got \"%s\"", s);
@@ -860,7 +861,8 @@ static void live_other_users_process(void **state)
 	{
 		char want[128];
 
-		snprintf(want, sizeof(want), "%d needs the same user or CAP_SYS_PTRACE", -EACCES);
+		snprintf(want, sizeof(want),
+			 "%d needs the same user, CAP_PERFMON or CAP_SYS_PTRACE", -EACCES);
 		expect_str(buf, want);
 	}
 }
