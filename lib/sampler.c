@@ -675,8 +675,10 @@ VMS_EXPORT int vms_sampler_sample(struct vms_sampler *s, struct vms_ctx *ctx)
 		ret = read_process(s, cur, pids[i]);
 		if (ret == -ENOMEM)
 			break;
-		if (ret == -ESRCH && !WATCHING(s))
+		if (ret == -ESRCH && (!WATCHING(s) || watched_index(s, pids[i]) < 0))
 			ret = 0; /* ended between the listing and the read */
+		else if (ret < 0 && WATCHING(s) && watched_index(s, pids[i]) < 0)
+			ret = 0; /* not asked about: the tree's roots are what count */
 		else if (ret < 0)
 			ret = miss_add(cur, pids[i], ret);
 		if (ret < 0)

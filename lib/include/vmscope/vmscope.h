@@ -890,7 +890,8 @@ unsigned long vms_sampler_index(const struct vms_sampler *s);
 
 /**
  * vms_sampler_missing() - the @i-th watched (or listed) process that could not
- * be read at the last sample, with the reason (-ESRCH, -EACCES, -EPERM).
+ * be read at the last sample, with the reason (-ESRCH, -EACCES, -EPERM,
+ * -EBADMSG for a stat file that cannot be parsed).
  * Returns 0 or -ERANGE.  A watched process that was never seen is reported
  * here at every sample.  Since 0.1.
  */
