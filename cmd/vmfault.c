@@ -112,8 +112,13 @@ static volatile sig_atomic_t stop_requested;
 /* A COMMAND forked but not yet let go: killed when vmfault fails before it runs. */
 static pid_t held_child;
 
+/* The --output-file being written (its temporary name), removed when vmfault fails. */
+static char *out_tmp;
+
 static _Noreturn void fail_exit(void)
 {
+	if (out_tmp)
+		unlink(out_tmp);
 	if (held_child > 0) {
 		kill(held_child, SIGKILL);
 		waitpid(held_child, NULL, 0);
@@ -298,7 +303,7 @@ struct wgroup {
 	char *name;
 	enum vms_kind kind;
 	pid_t pid; /* anonymous: the process; 0 otherwise */
-	uint64_t start;
+	uint64_t start, end;
 	uint64_t min, maj;
 	bool unknown;
 };
@@ -312,6 +317,8 @@ static struct {
 	uint64_t lost_seen;
 	unsigned long gen;
 	uint64_t hung; /* rings (by index in the fd list) that only say POLLHUP */
+	struct vms_fault_sample *pending; /* the faults of the drain under way */
+	size_t npending, cappending;
 } wh;
 
 static void wspace_clear(struct wspace *sp)
@@ -391,6 +398,14 @@ static bool wspace_load(struct wspace *sp)
 	}
 	vms_maps_close(it);
 	vms_proc_close(p);
+	if (ret < 0 || lb.n == 0) {
+		/* exiting, or gone: what was known stays the best answer */
+		for (size_t i = 0; i < lb.n; i++)
+			free(lb.names[i]);
+		free(lb.m);
+		free(lb.names);
+		return false;
+	}
 	kinds = malloc((lb.n ? lb.n : 1) * sizeof(*kinds));
 	if (!kinds)
 		cx_oom();
@@ -465,6 +480,7 @@ static void where_count(const struct wmap *w, pid_t pid, bool major)
 			g->kind = w->kind;
 			g->pid = w->name ? 0 : pid;
 			g->start = w->start;
+			g->end = w->end;
 		}
 	}
 	if (major)
@@ -474,12 +490,19 @@ static void where_count(const struct wmap *w, pid_t pid, bool major)
 	free(buf);
 }
 
+/* Faults are placed after the whole drain: see where_drain(). */
 static void on_fault(void *data, const struct vms_fault_sample *s)
+{
+	(void)data;
+	wh.pending = cx_grow(wh.pending, wh.npending, &wh.cappending, sizeof(*wh.pending));
+	wh.pending[wh.npending++] = *s;
+}
+
+static void place_fault(const struct vms_fault_sample *s)
 {
 	struct wspace *sp = wspace_get(s->pid);
 	struct wmap *w = wspace_find(sp, s->addr);
 
-	(void)data;
 	/* not known yet (a new mapping, a new process): read its maps once per drain */
 	if (!w && sp->loaded_gen != wh.gen && wspace_load(sp))
 		w = wspace_find(sp, s->addr);
@@ -547,9 +570,18 @@ static void where_drain(void)
 	if (!wh.rec)
 		return;
 	wh.gen++;
+	/*
+	 * The rings are per CPU and read one after another: a fault in one
+	 * may come before the record of the mapping it hit, in another.
+	 * Place the faults once every record of the drain is in.
+	 */
+	wh.npending = 0;
 	ret = vms_faultrec_drain(wh.rec, on_fault, on_mmap, NULL);
 	if (ret < 0 && ret != -ESRCH)
 		cx_warn("--where: reading the fault records: %s", strerror(-ret));
+	for (size_t i = 0; i < wh.npending; i++)
+		place_fault(&wh.pending[i]);
+	wh.npending = 0;
 }
 
 static void where_reset(void)
@@ -603,13 +635,25 @@ static void where_open(pid_t pid, unsigned int flags)
 	where_reset();
 }
 
-enum { W_MAPPING, W_KIND, W_PID, W_START, W_MINFLT, W_MIN_PCT, W_MAJFLT, W_MAJ_PCT, W__COUNT };
+enum {
+	W_MAPPING,
+	W_KIND,
+	W_PID,
+	W_START,
+	W_END,
+	W_MINFLT,
+	W_MIN_PCT,
+	W_MAJFLT,
+	W_MAJ_PCT,
+	W__COUNT
+};
 
 static const struct cx_column wcolumns[W__COUNT] = {
 	[W_MAPPING] = { "mapping", "MAPPING", CX_STR, "" },
 	[W_KIND] = { "kind", "KIND", CX_STR, "" },
 	[W_PID] = { "pid", "PID", CX_INT, "" },
 	[W_START] = { "start", "START", CX_STR, "" },
+	[W_END] = { "end", "END", CX_STR, "" },
 	[W_MINFLT] = { "minflt", "MINFLT", CX_U64, "" },
 	[W_MIN_PCT] = { "minflt_pct", "MIN%", CX_RATE, "" },
 	[W_MAJFLT] = { "majflt", "MAJFLT", CX_U64, "" },
@@ -636,6 +680,8 @@ static void where_table(struct cx_table *t)
 				cx_set_int(t, r, W_PID, g->pid);
 				snprintf(hex, sizeof(hex), "0x%" PRIx64, g->start);
 				cx_set_str(t, r, W_START, hex);
+				snprintf(hex, sizeof(hex), "0x%" PRIx64, g->end);
+				cx_set_str(t, r, W_END, hex);
 			}
 		}
 		cx_set_u64(t, r, W_MINFLT, g->min);
@@ -903,6 +949,72 @@ static int sort_column(bool first)
 	return c;
 }
 
+/* The value a numeric column has for @r, as fill_row() sets it; false for a null cell. */
+static bool row_number(const struct vms_fault_row *r, int col, double dt, double *v)
+{
+	switch (col) {
+	case C_PID:
+		*v = r->pid;
+		return true;
+	case C_TID:
+		*v = r->tid;
+		return r->thread;
+	case C_PPID:
+		*v = r->ppid;
+		return true;
+	case C_UID:
+		*v = r->uid;
+		return true;
+	case C_MINFLT_RATE:
+	case C_MAJFLT_RATE:
+		*v = rate_of(col == C_MINFLT_RATE ? r->d_minflt : r->d_majflt, dt);
+		return r->has_delta && dt > 0;
+	case C_MINFLT:
+		*v = (double)r->minflt;
+		return true;
+	case C_MAJFLT:
+		*v = (double)r->majflt;
+		return true;
+	case C_CMINFLT:
+		*v = (double)r->cminflt;
+		return !r->thread;
+	case C_CMAJFLT:
+		*v = (double)r->cmajflt;
+		return !r->thread;
+	case C_RSS:
+		*v = (double)r->rss;
+		return r->status != VMS_FS_EXITED;
+	case C_VSZ:
+		*v = (double)r->vsz;
+		return r->status != VMS_FS_EXITED;
+	}
+	return false;
+}
+
+static struct {
+	struct vms_sampler *s;
+	int col;
+	double dt;
+	bool reverse;
+} pick;
+
+/* The order of cx_table_sort(): largest first, nulls last, then the order of the rows. */
+static int pick_cmp(const void *a, const void *b)
+{
+	size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
+	double va, vb;
+	bool na = !row_number(vms_sampler_row(pick.s, ia), pick.col, pick.dt, &va);
+	bool nb = !row_number(vms_sampler_row(pick.s, ib), pick.col, pick.dt, &vb);
+	int r;
+
+	if (na || nb)
+		return na == nb ? (ia > ib) - (ia < ib) : na ? 1 : -1;
+	r = (va < vb) - (va > vb);
+	if (pick.reverse)
+		r = -r;
+	return r ? r : (ia > ib) - (ia < ib);
+}
+
 /*
  * The rows to show, in order: processes sorted, each with its threads
  * after it (-T).  Returns the table; @rowsrc gets the sampler row of each.
@@ -923,6 +1035,31 @@ static void build_table(struct vms_sampler *s, struct cx_table *t, double dt, bo
 		}
 		return;
 	}
+	if (ctl.mode == MODE_SYSTEM && ctl.top && columns[sc].type != CX_STR) {
+		/*
+		 * The top N by a number: chosen from the sampler's rows before
+		 * any name is read, so that only the rows shown cost a look at
+		 * their user and command line.
+		 */
+		size_t *idx = malloc((n ? n : 1) * sizeof(*idx)), m = 0;
+
+		if (!idx)
+			cx_oom();
+		for (size_t i = 0; i < n; i++)
+			if (show_row(vms_sampler_row(s, i)))
+				idx[m++] = i;
+		pick.s = s;
+		pick.col = sc;
+		pick.dt = dt;
+		pick.reverse = ctl.out.reverse;
+		if (m)
+			qsort(idx, m, sizeof(*idx), pick_cmp);
+		for (size_t i = 0; i < m && i < ctl.top; i++)
+			fill_row(t, cx_table_add_row(t), vms_sampler_row(s, idx[i]), dt);
+		free(idx);
+		cx_table_sort(t, sc, ctl.out.reverse);
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct vms_fault_row *r = vms_sampler_row(s, i);
 
@@ -940,9 +1077,9 @@ static void system_line(FILE *f, const struct vmsnap *v, const struct vmsnap *pv
 	char clock[16];
 
 	sample_clock(clock, sizeof(clock));
-	fprintf(f, "%s ", clock);
+	fputs(clock, f);
 	if (first)
-		fputs(" since boot:", f);
+		fputs("  since boot:", f);
 	for (size_t i = 0; i < NVMKEYS; i++) {
 		if (!v->have[i])
 			continue;
@@ -1632,6 +1769,37 @@ static void report_command(FILE *f, char **argv, int wstatus, const struct rusag
 		tlb_report_text(f);
 }
 
+/*
+ * Does @name exist as a file the shell would have tried?  execvp() says
+ * EACCES both for a file that is not executable (126 in a shell) and for a
+ * name it could not look up in a directory it may not search (127).
+ */
+static bool command_exists(const char *name)
+{
+	const char *path = getenv("PATH");
+	struct stat st;
+
+	if (strchr(name, '/'))
+		return stat(name, &st) == 0;
+	if (!path)
+		path = "/bin:/usr/bin";
+	for (const char *p = path;;) {
+		const char *c = strchr(p, ':');
+		size_t len = c ? (size_t)(c - p) : strlen(p);
+		/* an empty entry is the current directory */
+		char *full = len ? cx_xasprintf("%.*s/%s", (int)len, p, name) :
+				   cx_xasprintf("./%s", name);
+		bool found = stat(full, &st) == 0 && !S_ISDIR(st.st_mode);
+
+		free(full);
+		if (found)
+			return true;
+		if (!c)
+			return false;
+		p = c + 1;
+	}
+}
+
 static int run_command(void)
 {
 	int go[2], err[2], pidfd, wstatus = 0, ret, e = 0;
@@ -1647,8 +1815,10 @@ static int run_command(void)
 
 	if (!vms_ctx_is_live(ctx))
 		cx_usage_error("a COMMAND runs on the live system, not with --root");
-	if (ctl.output_file)
+	if (ctl.output_file) {
 		f = open_output_file(ctl.output_file, &tmp);
+		out_tmp = tmp;
+	}
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
 		cx_warn("pipe: %s", strerror(errno));
 		return CX_EXIT_FAILURE;
@@ -1665,9 +1835,12 @@ static int run_command(void)
 
 		close(go[1]);
 		close(err[0]);
-		/* wait until the events (if any) are set up on us */
-		while (read(go[0], &c, 1) < 0 && errno == EINTR)
-			;
+		/* wait until the events (if any) are set up on us: no go, no exec */
+		do {
+			n = read(go[0], &c, 1);
+		} while (n < 0 && errno == EINTR);
+		if (n != 1)
+			_exit(127);
 		execvp(ctl.argv[0], ctl.argv); /* the COMMAND vmfault was given */
 		e = errno;
 		while (write(err[1], &e, sizeof(e)) < 0 && errno == EINTR)
@@ -1684,6 +1857,8 @@ static int run_command(void)
 	if (ctl.tlb)
 		tlb_open_or_die(child, VMS_FR_ENABLE_ON_EXEC);
 	held_child = 0;
+	while (write(go[1], "g", 1) < 0 && errno == EINTR)
+		;
 	close(go[1]);
 	do {
 		n = read(err[0], &e, sizeof(e));
@@ -1691,11 +1866,21 @@ static int run_command(void)
 	close(err[0]);
 	if (n == (ssize_t)sizeof(e)) {
 		char *c = cx_sanitize(ctl.argv[0], strlen(ctl.argv[0]), false);
+		int rc = e == ENOENT || (e == EACCES && !command_exists(ctl.argv[0])) ? 127 : 126;
 
 		waitpid(child, NULL, 0);
-		cx_warn("cannot run '%s': %s", c, strerror(e));
+		if (rc == 127 && !strchr(ctl.argv[0], '/'))
+			cx_warn("cannot run '%s': command not found", c);
+		else
+			cx_warn("cannot run '%s': %s", c, strerror(e));
 		free(c);
-		return e == ENOENT ? 127 : 126;
+		if (tmp) {
+			fclose(f);
+			unlink(tmp);
+			free(tmp);
+			out_tmp = NULL;
+		}
+		return rc;
 	}
 	pidfd = (int)syscall(SYS_pidfd_open, child, 0);
 	ret = vms_sampler_new(ctx, VMS_SAMPLER_TREE, &s);
@@ -1706,6 +1891,9 @@ static int run_command(void)
 	for (unsigned long k = 0;; k++) {
 		int r;
 
+		/* while the command lives its maps can be read: place faults now */
+		if (wh.rec)
+			where_drain();
 		if (vms_sampler_sample(s, NULL) == 0) {
 			struct tpoint *p;
 
@@ -1779,6 +1967,7 @@ static int run_command(void)
 		close(pidfd);
 	vms_sampler_free(s);
 	free(tl);
+	out_tmp = NULL;
 	if (tmp && close_output_file(f, ctl.output_file, tmp) < 0)
 		return CX_EXIT_FAILURE;
 	fflush(stderr);
@@ -1949,6 +2138,7 @@ int main(int argc, char **argv)
 			free(wh.spaces[i].maps);
 		}
 		free(wh.spaces);
+		free(wh.pending);
 	}
 	for (size_t i = 0; i < ntlbs; i++)
 		vms_tlb_close(tlbs[i]);
