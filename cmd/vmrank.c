@@ -1780,18 +1780,7 @@ int main(int argc, char **argv)
 			continue;
 		switch (c) {
 		case OPT_FORMAT:
-			if (strcmp(optarg, "table") == 0)
-				ctl.out.format = CX_FMT_TABLE;
-			else if (strcmp(optarg, "raw") == 0)
-				ctl.out.format = CX_FMT_RAW;
-			else if (strcmp(optarg, "json") == 0)
-				ctl.out.format = CX_FMT_JSON;
-			else if (strcmp(optarg, "openmetrics") == 0)
-				ctl.out.format = CX_FMT_OPENMETRICS;
-			else
-				cx_usage_error(
-					"unknown format '%s' (table, raw, json, openmetrics)",
-					optarg);
+			ctl.out.format = cx_parse_format(optarg);
 			break;
 		case 't':
 			ctl.totals = true;

@@ -133,6 +133,8 @@ enum { CX_OPT_OUTPUT_ALL = 0x100, CX_OPT_REVERSE, CX_OPT_ROOT, CX_OPT__FIRST_FRE
 /* Apply option @c if it is one of the shared output options (--root included);
  * false when it is not. */
 bool cx_output_option(int c, const char *arg, struct cx_outopts *o, const char **root);
+/* --format FMT of a listing command: table, raw, json or openmetrics (usage error otherwise). */
+enum cx_format cx_parse_format(const char *arg);
 /* getopt_long has said what is wrong: add the --help hint and exit 2. */
 _Noreturn void cx_bad_option(void);
 /* Open the context on @root (NULL: live), or say why not and return NULL. */

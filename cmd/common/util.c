@@ -473,3 +473,21 @@ void cx_classify(size_t n, const struct vms_mapping *(*at)(size_t i, void *data)
 	}
 	cx_strmap_free(code);
 }
+
+enum cx_format cx_parse_format(const char *arg)
+{
+	static const struct {
+		const char *name;
+		enum cx_format format;
+	} formats[] = {
+		{ "table", CX_FMT_TABLE },
+		{ "raw", CX_FMT_RAW },
+		{ "json", CX_FMT_JSON },
+		{ "openmetrics", CX_FMT_OPENMETRICS },
+	};
+
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (strcmp(arg, formats[i].name) == 0)
+			return formats[i].format;
+	cx_usage_error("unknown format '%s' (table, raw, json, openmetrics)", arg);
+}
