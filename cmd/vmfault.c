@@ -1770,7 +1770,7 @@ static void report_command(FILE *f, char **argv, int wstatus, const struct rusag
 }
 
 /*
- * Does @name exist as a file the shell would have tried?  execvp() says
+ * Does @name exist as a file the shell would have tried?  An exec call says
  * EACCES both for a file that is not executable (126 in a shell) and for a
  * name it could not look up in a directory it may not search (127).
  */
