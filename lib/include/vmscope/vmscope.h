@@ -992,6 +992,97 @@ int vms_tlb_read(struct vms_tlbcount *t, uint64_t *loads, uint64_t *misses, bool
 void vms_tlb_close(struct vms_tlbcount *t);
 
 /* ---------------------------------------------------------------------- */
+/* Compressed swap and memory cgroups                                      */
+
+/* One zram device (sys/block/zramN). */
+struct vms_zram {
+	const char *name; /* "zram0" */
+	uint64_t disksize; /* bytes (disksize); 0 when unset or unreadable */
+	const char *algorithm; /* the selected one of comp_algorithm, NULL if unreadable */
+	bool have_mm_stat;
+	uint64_t orig_data_size; /* mm_stat field 1: bytes stored, uncompressed */
+	uint64_t compr_data_size; /* field 2: bytes, compressed */
+	uint64_t mem_used_total; /* field 3: bytes of memory used, allocator overhead included */
+	uint64_t mem_limit; /* field 4: bytes, 0 = no limit */
+	uint64_t mem_used_max; /* field 5: bytes */
+	uint64_t same_pages; /* field 6: pages of one repeated word (not stored) */
+	uint64_t pages_compacted; /* field 7: pages */
+	uint64_t huge_pages; /* field 8: pages stored uncompressed (absent on old kernels) */
+	bool have_huge_pages; /* false on kernels whose mm_stat has 7 fields */
+};
+
+struct vms_zrams;
+
+/**
+ * vms_zram_read() - the zram devices of the context's root: sys/block/zram*,
+ * in device number order, with their disksize, comp_algorithm and mm_stat.
+ * A root without sys/block (a snapshot without zram) has no devices.
+ * Returns 0 (possibly with no devices), -EACCES, -ENOMEM.  A device whose
+ * mm_stat is missing or malformed is listed with have_mm_stat false.
+ * Since 0.1.
+ */
+int vms_zram_read(struct vms_ctx *ctx, struct vms_zrams **out);
+size_t vms_zram_count(const struct vms_zrams *z);
+const struct vms_zram *vms_zram_get(const struct vms_zrams *z, size_t i);
+void vms_zram_free(struct vms_zrams *z);
+
+/**
+ * vms_zram_parse_mm_stat() - parse the @len bytes of an mm_stat file into the
+ * mm_stat fields of @z (and have_mm_stat, have_huge_pages).  It takes 7 or
+ * more unsigned decimal fields on one line (9 on 6.x; fields past the 8th are
+ * checked and ignored, at most 16 in all).  Returns 0, or -EBADMSG with @z
+ * unchanged; -EINVAL for NULL arguments.  Since 0.1.
+ */
+int vms_zram_parse_mm_stat(const char *text, size_t len, struct vms_zram *z);
+
+/* The memory controller of one cgroup. */
+struct vms_cgmem {
+	int version; /* 2 (unified) or 1 */
+	bool have_current, have_max, have_high, have_swap_current, have_swap_max, have_events;
+	uint64_t current; /* bytes: v2 memory.current; v1 memory.usage_in_bytes */
+	/* bytes, UINT64_MAX = no limit: v2 memory.max ("max"); v1 memory.limit_in_bytes
+	 * (the kernel's "no limit", a value of 2^62 or more) */
+	uint64_t max;
+	uint64_t high; /* v2 memory.high ("max" = UINT64_MAX); v1: none */
+	/* bytes: v2 memory.swap.current; v1 memory.memsw.usage_in_bytes minus the
+	 * usage (needs swap accounting) */
+	uint64_t swap_current;
+	uint64_t swap_max; /* v2 memory.swap.max ("max" = UINT64_MAX); v1: none */
+	/*
+	 * v2: the counts of memory.events.  v1: ev_max from memory.failcnt,
+	 * ev_oom_kill and ev_oom from memory.oom_control, where ev_oom is the
+	 * under_oom state (1 while the group is out of memory), not a count;
+	 * ev_low and ev_high are 0.
+	 */
+	uint64_t ev_low, ev_high, ev_max, ev_oom, ev_oom_kill;
+};
+
+/**
+ * vms_cgmem_read() - the memory controller files of cgroup @path ("/",
+ * "/user.slice/x.scope": the path of a line of proc/PID/cgroup, see
+ * vms_proc_memcg()) under the root's sys/fs/cgroup: for @version 2
+ * sys/fs/cgroup/PATH, for @version 1 the memory controller's mount
+ * sys/fs/cgroup/memory/PATH.  A file that is missing or malformed leaves its
+ * have_ flag false; the root cgroup of v2 has none of them.
+ * Returns 0, -ENOENT when there is no such cgroup or the memory controller is
+ * not enabled there, -EACCES when nothing could be read for permission,
+ * -EINVAL for a @version other than 1 or 2 or a @path that is not absolute or
+ * has a ".." component, -ENOMEM.  Since 0.1.
+ */
+int vms_cgmem_read(struct vms_ctx *ctx, const char *path, int version, struct vms_cgmem *out);
+
+/**
+ * vms_proc_memcg() - the memory cgroup of process @p, from proc/PID/cgroup:
+ * the "0::/path" line (*@version 2) when the root's
+ * sys/fs/cgroup/cgroup.controllers lists "memory", else the v1 line whose
+ * controller list holds "memory" ("4:memory:/path", *@version 1).  *@path is
+ * malloc'd, as printed (a removed v2 cgroup ends in " (deleted)").
+ * Returns 0, -ENOENT when the process has no memory cgroup line, -ESRCH,
+ * -EACCES, -ENOMEM.  Since 0.1.
+ */
+int vms_proc_memcg(struct vms_proc *p, char **path, int *version);
+
+/* ---------------------------------------------------------------------- */
 /* Helpers                                                                 */
 
 /**
