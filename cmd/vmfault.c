@@ -892,9 +892,10 @@ static double rate_of(uint64_t d, double dt)
 	return dt > 0 ? (double)d / dt : 0;
 }
 
-static void fill_row(struct cx_table *t, size_t row, const struct vms_fault_row *r, double dt)
+/* One row; @n: the names of the process (a thread's are its process's). */
+static void fill_row(struct cx_table *t, size_t row, const struct vms_fault_row *r, double dt,
+		     const struct pname *n)
 {
-	const struct pname *n = names_of(r);
 	char st[2] = { r->state, 0 };
 
 	cx_set_int(t, row, C_PID, r->pid);
@@ -913,9 +914,10 @@ static void fill_row(struct cx_table *t, size_t row, const struct vms_fault_row 
 	cx_set_str(t, row, C_STATE, st);
 	cx_set_str(t, row, C_COMM, r->comm);
 	if (r->thread || !n->cmdline) {
+		/* a thread, or a process without a command line: its name, as ps shows it */
 		char *b = cx_xasprintf("[%s]", r->comm);
 
-		cx_set_str(t, row, C_CMDLINE, r->thread || !n->cmdline ? b : n->cmdline);
+		cx_set_str(t, row, C_CMDLINE, b);
 		free(b);
 	} else {
 		cx_set_str(t, row, C_CMDLINE, n->cmdline);
@@ -1027,11 +1029,15 @@ static void build_table(struct vms_sampler *s, struct cx_table *t, double dt, bo
 	cx_table_init(t, columns, C__COUNT, ctl.threads ? DEFAULT_COLS_T : DEFAULT_COLS, &ctl.out);
 	if (ctl.threads) {
 		/* a process, then its threads, in PID order: the tree is the order */
+		const struct pname *pn = NULL;
+
 		for (size_t i = 0; i < n; i++) {
 			const struct vms_fault_row *r = vms_sampler_row(s, i);
 
-			if (show_row(r))
-				fill_row(t, cx_table_add_row(t), r, dt);
+			if (!r->thread)
+				pn = names_of(r);
+			if (show_row(r) && pn)
+				fill_row(t, cx_table_add_row(t), r, dt, pn);
 		}
 		return;
 	}
@@ -1054,8 +1060,11 @@ static void build_table(struct vms_sampler *s, struct cx_table *t, double dt, bo
 		pick.reverse = ctl.out.reverse;
 		if (m)
 			qsort(idx, m, sizeof(*idx), pick_cmp);
-		for (size_t i = 0; i < m && i < ctl.top; i++)
-			fill_row(t, cx_table_add_row(t), vms_sampler_row(s, idx[i]), dt);
+		for (size_t i = 0; i < m && i < ctl.top; i++) {
+			const struct vms_fault_row *r = vms_sampler_row(s, idx[i]);
+
+			fill_row(t, cx_table_add_row(t), r, dt, names_of(r));
+		}
 		free(idx);
 		cx_table_sort(t, sc, ctl.out.reverse);
 		return;
@@ -1064,7 +1073,7 @@ static void build_table(struct vms_sampler *s, struct cx_table *t, double dt, bo
 		const struct vms_fault_row *r = vms_sampler_row(s, i);
 
 		if (show_row(r))
-			fill_row(t, cx_table_add_row(t), r, dt);
+			fill_row(t, cx_table_add_row(t), r, dt, names_of(r));
 	}
 	cx_table_sort(t, sc, ctl.out.reverse);
 	if (ctl.mode == MODE_SYSTEM && ctl.top && t->nrows > ctl.top)

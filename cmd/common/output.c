@@ -559,9 +559,9 @@ void cx_json_rate(cJSON *obj, const char *key, double v)
 	checked(cJSON_AddNumberToObject(obj, key, round(v * 100) / 100));
 }
 
-int cx_json_print_line(cJSON *doc, FILE *f)
+static int json_print(cJSON *doc, FILE *f, bool one_line)
 {
-	char *s = cJSON_PrintUnformatted(doc);
+	char *s = one_line ? cJSON_PrintUnformatted(doc) : cJSON_Print(doc);
 
 	cJSON_Delete(doc);
 	if (!s)
@@ -569,21 +569,19 @@ int cx_json_print_line(cJSON *doc, FILE *f)
 	fputs(s, f);
 	fputc('\n', f);
 	cJSON_free(s);
-	fflush(f);
+	if (one_line)
+		fflush(f); /* a stream: each object whole as soon as it is made */
 	return 0;
+}
+
+int cx_json_print_line(cJSON *doc, FILE *f)
+{
+	return json_print(doc, f, true);
 }
 
 int cx_json_print(cJSON *doc, FILE *f)
 {
-	char *s = cJSON_Print(doc);
-
-	cJSON_Delete(doc);
-	if (!s)
-		return -ENOMEM;
-	fputs(s, f);
-	fputc('\n', f);
-	cJSON_free(s);
-	return 0;
+	return json_print(doc, f, false);
 }
 
 /* ---- OpenMetrics ---- */
