@@ -9,11 +9,13 @@
 #   each counter, pgfault's rate bounded by the growth of pgfault over the
 #   whole run divided by the interval; the counters never decrease;
 #   processes sorted by MINFLT/s (the default sort), at most 10 (-N default).
-# Also: -N 3 lists at most 3, -N 0 lists the helper running at 2000 faults/s
-# at the top; --format openmetrics prints one exposition ending "# EOF";
+# Also: -N 3 lists at most 3, -N 0 lists every user process that lived
+# through the run, the helper (2000 faults/s) among them at its rate;
+# --format openmetrics prints one exposition ending "# EOF";
 # usage errors (exit 2): -T, --where and --tlb without -p or a COMMAND,
 # --format openmetrics with -i or -c.  As root all of it again as nobody.
 
+import os
 import re
 
 import vmlive
@@ -100,6 +102,24 @@ def part_json(args, check, user):
                  '%s sample %d: processes not sorted by %s: %r' % (what, i, key, vals))
 
 
+def live_processes():
+    """PID -> start time (stat field 22) of every user process in /proc now."""
+    out = {}
+    for name in os.listdir('/proc'):
+        if not name.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % name) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(')') + 2:].split()
+        if int(fields[6]) & 0x00200000:
+            continue  # PF_KTHREAD: kernel threads are not listed
+        out[int(name)] = fields[19]
+    return out
+
+
 def part_top(args, check, user):
     with vf.faultzoo(args, 'rate', '--rate', 2000, '--pages', 256, user=user) as h:
         r = vf.vmfault(args, '-i', 0.5, '-c', 2, '-N', 3, '--json', user=user)
@@ -120,13 +140,21 @@ def part_top(args, check, user):
                      'three listed fault less: %r'
                      % (what, h.pid, [(p.get('pid'), p.get('comm'), p.get('minflt_rate'))
                                       for p in procs]))
+        before = live_processes()
         r = vf.vmfault(args, '-i', 0.5, '-c', 2, '-N', 0, '--json', user=user)
+        after = live_processes()
         what = '%s (as %s)' % (r.cmd(), vf.who(user))
         check.eq('%s: exit status' % what, 0, r.status)
         docs = vf.parse_ndjson(check, r, what)
         if len(docs) == 2:
-            check.ok(len(vf.rows(docs[1])) > 10, '%s: -N 0 lists only %d processes'
-                     % (what, len(vf.rows(docs[1]))))
+            # Every process alive before and after the run (same PID, same
+            # start time) was there for both samples, so -N 0 lists it.
+            listed = set(p.get('pid') for p in vf.rows(docs[1]))
+            stayed = sorted(pid for pid, start in before.items() if after.get(pid) == start)
+            missing = [pid for pid in stayed if pid not in listed]
+            check.ok(stayed and not missing, '%s: -N 0 leaves out %d of the %d processes '
+                     'that lived through the run: %r' % (what, len(missing), len(stayed),
+                                                         missing[:20]))
             row = vf.rows(docs[1], h.pid)
             if check.eq('%s: rows for the helper' % what, 1, len(row)):
                 x = row[0].get('minflt_rate')
