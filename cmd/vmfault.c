@@ -166,30 +166,6 @@ static void __attribute__((noreturn)) usage(void)
 
 /* ---- time ---- */
 
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* "HH:MM:SS" of the sample: local time live, the capture's time (UTC) for a snapshot. */
-static void sample_clock(char *buf, size_t len)
-{
-	const char *t = vms_ctx_is_live(ctx) ? NULL : vms_ctx_snapshot_info(ctx, "time");
-	struct tm tm;
-	time_t now;
-
-	if (t && strlen(t) >= 19 && t[10] == 'T') {
-		snprintf(buf, len, "%.8s", t + 11);
-		return;
-	}
-	now = time(NULL);
-	localtime_r(&now, &tm);
-	strftime(buf, len, "%H:%M:%S", &tm);
-}
-
 static void on_stop_signal(int sig)
 {
 	(void)sig;
@@ -1085,7 +1061,7 @@ static void system_line(FILE *f, const struct vmsnap *v, const struct vmsnap *pv
 {
 	char clock[16];
 
-	sample_clock(clock, sizeof(clock));
+	cx_sample_clock(ctx, clock, sizeof(clock));
 	fputs(clock, f);
 	if (first)
 		fputs("  since boot:", f);
@@ -1182,73 +1158,6 @@ static void json_processes(cJSON *doc, const struct cx_table *t)
 	}
 }
 
-/* Say which requested processes are not there (once each), and remember it for the exit status. */
-static bool report_missing(struct vms_sampler *s, cJSON *doc, bool *said)
-{
-	size_t n = vms_sampler_missing_count(s);
-	cJSON *arr = doc ? cJSON_AddArrayToObject(doc, "skipped") : NULL;
-	bool any = false;
-
-	if (doc && !arr)
-		cx_oom();
-	for (size_t i = 0; i < n; i++) {
-		pid_t pid;
-		int err;
-		size_t k;
-
-		vms_sampler_missing(s, i, &pid, &err);
-		if (arr) {
-			cJSON *o = cJSON_CreateObject();
-
-			if (!o)
-				cx_oom();
-			cx_json_int(o, "pid", pid);
-			cx_json_str(o, "errno", cx_errno_name(err));
-			cx_json_str(o, "reason", cx_errno_reason(err));
-			cJSON_AddItemToArray(arr, o);
-		}
-		if (ctl.mode != MODE_PIDS)
-			continue;
-		any = true;
-		for (k = 0; k < ctl.npids && ctl.pids[k] != pid; k++)
-			;
-		if (k < ctl.npids && !said[k]) {
-			said[k] = true;
-			if (err == -ESRCH)
-				cx_warn("pid %d: %s", (int)pid,
-					vms_sampler_index(s) ? "exited" : "no such process");
-			else
-				cx_proc_error(pid, "stat", err);
-		}
-	}
-	/* scanning all: unreadable ones are told once, by reason, at the first sample */
-	if (ctl.mode != MODE_PIDS && vms_sampler_index(s) == 0) {
-		int errs[8];
-		size_t counts[8], nerr = 0;
-
-		for (size_t i = 0; i < n; i++) {
-			int err;
-			size_t k;
-
-			vms_sampler_missing(s, i, NULL, &err);
-			for (k = 0; k < nerr && errs[k] != err; k++)
-				;
-			if (k == nerr) {
-				if (nerr == 8)
-					continue;
-				errs[nerr] = err;
-				counts[nerr++] = 0;
-			}
-			counts[k]++;
-		}
-		for (size_t k = 0; k < nerr; k++)
-			cx_warn("%zu %s not readable: %s%s", counts[k],
-				counts[k] == 1 ? "process" : "processes", cx_errno_reason(errs[k]),
-				cx_errno_hint(errs[k]));
-	}
-	return any;
-}
-
 static void print_openmetrics(struct vms_sampler *s, const struct vmsnap *v)
 {
 	size_t n = vms_sampler_count(s);
@@ -1320,11 +1229,11 @@ static bool output_sample(struct vms_sampler *s, unsigned long idx, const struct
 		}
 		if (ntlbs)
 			tlb_report_json(doc, dt);
-		*partial |= report_missing(s, doc, said);
+		*partial |= cx_report_sampler_missing(s, doc, ctl.pids, ctl.npids, said);
 		if (cx_json_print_line(doc, stdout) < 0)
 			cx_oom();
 	} else {
-		*partial |= report_missing(s, NULL, said);
+		*partial |= cx_report_sampler_missing(s, NULL, ctl.pids, ctl.npids, said);
 		if (idx)
 			putchar('\n');
 		if (ctl.mode == MODE_SYSTEM) {
@@ -1332,7 +1241,7 @@ static bool output_sample(struct vms_sampler *s, unsigned long idx, const struct
 		} else {
 			char clock[16];
 
-			sample_clock(clock, sizeof(clock));
+			cx_sample_clock(ctx, clock, sizeof(clock));
 			if (first)
 				printf("%s  since start\n", clock);
 			else
@@ -1365,7 +1274,7 @@ static int wait_until(double deadline, int pidfd)
 		struct pollfd pfd[64];
 		const int *fds = NULL;
 		size_t nfds = 0, np = 0;
-		double left = deadline - mono_now();
+		double left = deadline - cx_mono_now();
 		struct timespec ts;
 		int ret;
 
@@ -1413,28 +1322,6 @@ static int wait_until(double deadline, int pidfd)
 	}
 }
 
-static struct vms_ctx *open_root(const char *root)
-{
-	struct vms_ctx *c = cx_ctx_open(root, 0);
-
-	if (!c)
-		exit(CX_EXIT_FAILURE);
-	return c;
-}
-
-static void sampler_error(int ret)
-{
-	if (ret == -EINVAL && ctl.nroots > 1)
-		cx_warn("the snapshots are not in time order (each --root must be later than the "
-			"one before)");
-	else if (ret == -ENOENT && !vms_ctx_is_live(ctx))
-		cx_warn("%s: the snapshot has neither proc/uptime nor a capture time",
-			vms_ctx_root(ctx));
-	else
-		cx_warn("cannot read the process table: %s", strerror(-ret));
-	exit(CX_EXIT_FAILURE);
-}
-
 /* The system view and -p: sample, print, sleep, until the count or a signal. */
 static int run_sampling(void)
 {
@@ -1442,7 +1329,7 @@ static int run_sampling(void)
 	struct vmsnap v[2];
 	bool *said = calloc(ctl.npids + 1, sizeof(*said)), partial = false, shown = false;
 	unsigned int flags = ctl.threads ? VMS_SAMPLER_THREADS : 0;
-	double start = mono_now();
+	double start = cx_mono_now();
 	int ret;
 
 	if (!said)
@@ -1480,7 +1367,7 @@ static int run_sampling(void)
 		bool live;
 
 		if (ctl.nroots > 1) {
-			sctx = open_root(ctl.roots[k]);
+			sctx = cx_open_root(ctl.roots[k]);
 			vms_ctx_unref(ctx);
 			ctx = sctx;
 		}
@@ -1488,14 +1375,14 @@ static int run_sampling(void)
 			where_drain();
 		ret = vms_sampler_sample(s, sctx);
 		if (ret < 0)
-			sampler_error(ret);
+			cx_sampler_error(ctx, ret, ctl.nroots);
 		if (ctl.mode == MODE_SYSTEM && !read_vmstat(&v[k & 1]))
 			cx_warn("cannot read /proc/vmstat: the system line is left out");
 		for (size_t i = 0; i < vms_sampler_count(s); i++)
 			shown |= show_row(vms_sampler_row(s, i));
 		if (ctl.out.format == CX_FMT_OPENMETRICS) {
 			print_openmetrics(s, &v[k & 1]);
-			partial |= report_missing(s, NULL, said);
+			partial |= cx_report_sampler_missing(s, NULL, ctl.pids, ctl.npids, said);
 			break;
 		}
 		if (!output_sample(s, k, &v[k & 1], &v[(k + 1) & 1], said, &partial))
@@ -1833,7 +1720,7 @@ static int run_command(void)
 		return CX_EXIT_FAILURE;
 	}
 	fflush(NULL);
-	start = mono_now();
+	start = cx_mono_now();
 	child = fork();
 	if (child < 0) {
 		cx_warn("fork: %s", strerror(errno));
@@ -1909,7 +1796,7 @@ static int run_command(void)
 			tl = cx_grow(tl, ntl, &captl, sizeof(*tl));
 			p = &tl[ntl++];
 			memset(p, 0, sizeof(*p));
-			p->t = mono_now() - start;
+			p->t = cx_mono_now() - start;
 			tree_delta(s, p);
 			p->have_rate = k > 0;
 		}
@@ -1918,13 +1805,13 @@ static int run_command(void)
 			double next = start + (double)(k + 1) * ctl.interval;
 
 			r = 0;
-			while (mono_now() < next) {
+			while (cx_mono_now() < next) {
 				w = waitpid(child, &wstatus, WNOHANG | __WALL);
 				if (w == child) {
 					r = 2;
 					break;
 				}
-				wait_until(mono_now() + 0.01, -1);
+				wait_until(cx_mono_now() + 0.01, -1);
 			}
 		} else {
 			r = wait_until(start + (double)(k + 1) * ctl.interval, pidfd);
@@ -1942,7 +1829,7 @@ static int run_command(void)
 		w = child;
 	}
 	{
-		double elapsed = mono_now() - start;
+		double elapsed = cx_mono_now() - start;
 		uint64_t omin = 0, omaj = 0;
 
 		/*
@@ -1985,18 +1872,6 @@ static int run_command(void)
 	return 128 + WTERMSIG(wstatus);
 }
 
-static double parse_interval(const char *arg)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || end == arg || *end || !isfinite(v) || v < 0.01 || v > 86400)
-		cx_usage_error("invalid interval '%s' (seconds, 0.01 to 86400)", arg);
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	enum { OPT_FORMAT = CX_OPT__FIRST_FREE, OPT_WHERE, OPT_TLB, OPT_OUTPUT_FILE };
@@ -2023,10 +1898,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+" CX_OUTPUT_SHORTOPTS "p:Ti:c:N:hV", longopts,
 				NULL)) != -1) {
 		if (c == CX_OPT_ROOT) {
-			ctl.roots = realloc(ctl.roots, (ctl.nroots + 1) * sizeof(*ctl.roots));
-			if (!ctl.roots)
-				cx_oom();
-			ctl.roots[ctl.nroots++] = optarg;
+			cx_add_root(&ctl.roots, &ctl.nroots, optarg);
 			continue;
 		}
 		if (cx_output_option(c, optarg, &ctl.out, NULL))
@@ -2042,7 +1914,7 @@ int main(int argc, char **argv)
 			ctl.threads = true;
 			break;
 		case 'i':
-			ctl.interval = parse_interval(optarg);
+			ctl.interval = cx_parse_interval(optarg, false);
 			ctl.interval_set = true;
 			break;
 		case 'c':
@@ -2097,21 +1969,17 @@ int main(int argc, char **argv)
 		cx_usage_error("--count does not go with a COMMAND: it runs to its end");
 	if (ctl.mode == MODE_COMMAND && ctl.nroots)
 		cx_usage_error("a COMMAND runs on the live system, not with --root");
-	if (ctl.nroots > 1 && ctl.interval_set)
-		cx_usage_error(
-			"-i has no meaning with a series of snapshots: their times are used");
-	if (ctl.nroots == 1 && ctl.count_set && ctl.count > 1)
-		cx_usage_error("a snapshot holds one sample; give several --root for a series");
+	cx_check_series(ctl.nroots, ctl.interval_set, ctl.count_set, ctl.count);
 	if (ctl.mode == MODE_COMMAND && ctl.threads)
 		cx_usage_error("--threads needs -p: a finished command's threads are gone");
 	if (ctl.out.sort)
 		sort_column(false);
 
-	ctx = open_root(ctl.nroots ? ctl.roots[0] : NULL);
+	ctx = cx_open_root(ctl.nroots ? ctl.roots[0] : NULL);
 	if (ctl.nroots > 1) {
 		/* check them all before the first sample */
 		for (size_t i = 0; i < ctl.nroots; i++)
-			vms_ctx_unref(open_root(ctl.roots[i]));
+			vms_ctx_unref(cx_open_root(ctl.roots[i]));
 	}
 	if (ctl.nroots == 1)
 		ctl.count = 1;

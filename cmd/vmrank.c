@@ -1717,27 +1717,16 @@ static void set_key_init(void)
 	}
 }
 
-static void exact_col_item(const char *item, size_t len, void *data)
+static bool needs_exact(int c)
 {
-	int c = cx_column_find(columns, ncolumns, item, len);
-
-	if (c >= 0 && is_exact_col((size_t)c))
-		cx_usage_error("column '%.*s' needs --exact", (int)len, item);
+	return is_exact_col((size_t)c);
 }
 
 /* The --exact columns mean nothing without it: say so rather than print "-". */
 static void check_exact_columns(void)
 {
-	const char *l = ctl.out.output;
-
-	if (ctl.exact)
-		return;
-	if (l && *l == '+')
-		l++;
-	if (l && *l)
-		cx_split(l, exact_col_item, NULL);
-	if (ctl.out.sort)
-		exact_col_item(ctl.out.sort, strlen(ctl.out.sort), NULL);
+	if (!ctl.exact)
+		cx_check_option_columns(&ctl.out, columns, ncolumns, needs_exact, "--exact");
 }
 
 int main(int argc, char **argv)

@@ -142,6 +142,12 @@ struct vms_ctx *cx_ctx_open(const char *root, unsigned int flags);
 
 int cx_column_find(const struct cx_column *cols, size_t ncols, const char *name, size_t len);
 /*
+ * A usage error when -o or --sort names a column that means nothing without
+ * option @opt (@needs(column index) is true): "column 'x' needs --exact".
+ */
+void cx_check_option_columns(const struct cx_outopts *o, const struct cx_column *cols, size_t ncols,
+			     bool (*needs)(int col), const char *opt);
+/*
  * Select the columns to print from the -o list (or @defaults when none,
  * "+LIST" appends).  Unknown names: usage error.
  */
@@ -239,5 +245,30 @@ void cx_classify(size_t n, const struct vms_mapping *(*at)(size_t i, void *data)
 /* ---- time ---- */
 /* RFC 3339 UTC of now, e.g. "2026-11-21T10:00:00Z" (SOURCE_DATE_EPOCH if set). */
 void cx_now_rfc3339(char *buf, size_t len);
+
+/* ---- sampling over time: live, or a series of snapshots (--root ... --root) ---- */
+/* Seconds on CLOCK_MONOTONIC. */
+double cx_mono_now(void);
+/* "HH:MM:SS" of a sample of @ctx: local time live, the capture's time (UTC) for a snapshot. */
+void cx_sample_clock(const struct vms_ctx *ctx, char *buf, size_t len);
+/* -i SEC: 0.01 to 86400 (or 0 when @zero_ok); usage error otherwise. */
+double cx_parse_interval(const char *arg, bool zero_ok);
+/* One more --root of a series. */
+void cx_add_root(const char ***roots, size_t *n, const char *root);
+/* The usage errors of a series: -i with several roots, -c N > 1 with one. */
+void cx_check_series(size_t nroots, bool interval_set, bool count_set, unsigned long count);
+/* cx_ctx_open(@root, 0), or exit 1 after saying why. */
+struct vms_ctx *cx_open_root(const char *root);
+/* Say why vms_sampler_sample() failed with @ret and exit 1. */
+_Noreturn void cx_sampler_error(const struct vms_ctx *ctx, int ret, size_t nroots);
+/*
+ * Tell the processes the sampler could not read at its last sample: one of
+ * @pids (the watched ones) once, by itself ("exited" after the first
+ * sample), @said[k] remembering it; when watching all (@npids 0) the others
+ * counted by reason, at the first sample only.  Adds "skipped" to @doc when
+ * not NULL: [{"pid","errno","reason"}].  Returns true when a watched process is missing.
+ */
+bool cx_report_sampler_missing(const struct vms_sampler *s, cJSON *doc, const int *pids,
+			       size_t npids, bool *said);
 
 #endif

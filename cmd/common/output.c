@@ -57,6 +57,36 @@ void cx_table_init(struct cx_table *t, const struct cx_column *cols, size_t ncol
 		cx_usage_error("no columns to print");
 }
 
+struct needs_ctx {
+	const struct cx_column *cols;
+	size_t ncols;
+	bool (*needs)(int col);
+	const char *opt;
+};
+
+static void check_needs(const char *item, size_t len, void *data)
+{
+	const struct needs_ctx *n = data;
+	int c = cx_column_find(n->cols, n->ncols, item, len);
+
+	if (c >= 0 && n->needs(c))
+		cx_usage_error("column '%.*s' needs %s", (int)len, item, n->opt);
+}
+
+void cx_check_option_columns(const struct cx_outopts *o, const struct cx_column *cols, size_t ncols,
+			     bool (*needs)(int col), const char *opt)
+{
+	struct needs_ctx n = { cols, ncols, needs, opt };
+	const char *l = o->output;
+
+	if (l && *l == '+')
+		l++;
+	if (l && *l)
+		cx_split(l, check_needs, &n);
+	if (o->sort)
+		check_needs(o->sort, strlen(o->sort), &n);
+}
+
 static void oom(void)
 {
 	cx_warn("out of memory");

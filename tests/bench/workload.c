@@ -2,7 +2,7 @@
 /* Benchmark workload: many processes, many mappings or a sparse address space. */
 
 /*
- * Usage: workload [-t SECONDS] procs N [SHARED_MIB [PRIVATE_MIB]]
+ * Usage: workload [-t SECONDS] [-s] procs N [SHARED_MIB [PRIVATE_MIB]]
  *        workload [-t SECONDS] maps N
  *        workload [-t SECONDS] sparse [SIZE]
  *
@@ -45,6 +45,8 @@ static size_t page_size;
 static pid_t *children;
 static size_t nr_children;
 static long saved_max_map_count = -1;
+/* -s: procs page their private region out */
+static bool page_out;
 
 static void warn_errno(const char *what)
 {
@@ -54,7 +56,7 @@ static void warn_errno(const char *what)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: %s [-t SECONDS] procs N [SHARED_MIB [PRIVATE_MIB]]\n"
+		"Usage: %s [-t SECONDS] [-s] procs N [SHARED_MIB [PRIVATE_MIB]]\n"
 		"       %s [-t SECONDS] maps N\n"
 		"       %s [-t SECONDS] sparse [SIZE]\n"
 		"\n"
@@ -63,6 +65,9 @@ static void usage(FILE *out)
 		"\n"
 		"  procs N     N children sharing a MAP_SHARED region (default 4 MiB) and\n"
 		"              copy-on-write pages of a private region (default 4 MiB)\n"
+		"  -s          procs: the private region goes to swap (MADV_PAGEOUT) before\n"
+		"              the fork, so the children share its swap slots; each child\n"
+		"              then pushes its own copied slice to swap too\n"
 		"  maps N      one process with N mappings (raises vm.max_map_count if needed,\n"
 		"              root only, and restores it on exit)\n"
 		"  sparse SIZE one process with a SIZE (default 8G) sparse address space: dense\n"
@@ -296,6 +301,10 @@ static void child_main(unsigned long idx, pid_t leader, int ready_fd, volatile c
 	off = (idx * slice) % priv_len;
 	for (i = 0; i < slice && off + i < priv_len; i += page_size)
 		priv[off + i] = (char)(idx + sum);
+	/* -s: the copied slice becomes a swap slot of this child alone */
+	if (page_out && madvise((char *)priv + off, slice < priv_len - off ? slice : priv_len - off,
+				MADV_PAGEOUT))
+		_exit(1);
 
 	if (write(ready_fd, &c, 1) != 1)
 		_exit(1);
@@ -333,6 +342,11 @@ static int run_procs(unsigned long n, unsigned long shared_mib, unsigned long pr
 		shared[off] = 's';
 	for (off = 0; off < priv_len; off += page_size)
 		priv[off] = 'p';
+	/* -s: before the fork, so that every child inherits the same swap entries */
+	if (page_out && madvise(priv, priv_len, MADV_PAGEOUT)) {
+		warn_errno("MADV_PAGEOUT");
+		return 1;
+	}
 
 	children = calloc(n ? n : 1, sizeof(*children));
 	if (!children) {
@@ -373,7 +387,8 @@ static int run_procs(unsigned long n, unsigned long shared_mib, unsigned long pr
 	close(pipefd[0]);
 
 	begin_ready_line("procs");
-	printf(", \"shared_bytes\": %zu, \"private_bytes\": %zu", shared_len, priv_len);
+	printf(", \"shared_bytes\": %zu, \"private_bytes\": %zu, \"paged_out\": %s", shared_len,
+	       priv_len, page_out ? "true" : "false");
 	if (end_ready_line())
 		goto fail;
 	wait_for_stop();
@@ -571,6 +586,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		argi = 3;
+	}
+	if (argc > argi && !strcmp(argv[argi], "-s")) {
+		page_out = true;
+		argi++;
 	}
 	if (argc <= argi) {
 		usage(stderr);
