@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "private.h"
@@ -27,6 +28,51 @@ void vms_log(const struct vms_ctx *ctx, int prio, const char *file, int line, co
 	ctx->log_fn(ctx->log_data, prio, file, line, fn, msg);
 }
 
+int vms_why(char **why, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || *why)
+		return err;
+	va_start(ap, fmt);
+	if (vasprintf(why, fmt, ap) < 0)
+		*why = NULL;
+	va_end(ap);
+	return err;
+}
+
+const char *vms_escape(char *buf, size_t size, const char *s)
+{
+	size_t o = 0;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		size_t need = c < 0x20 || c >= 0x7f ? 4 : c == '\\' ? 2 : 1;
+
+		if (o + need + 4 > size) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (need == 4)
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+		else if (need == 2)
+			buf[o++] = '\\', buf[o++] = '\\';
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* The reason of a failed system call: errno's own phrase. */
+static int errno_why(char **why)
+{
+	int err = errno;
+
+	return vms_why(why, -err, "%s", strerror(err));
+}
+
 static void free_info(struct vms_ctx *ctx)
 {
 	for (size_t i = 0; i < ctx->n_info; i++) {
@@ -37,27 +83,77 @@ static void free_info(struct vms_ctx *ctx)
 	free(ctx->info_vals);
 }
 
-/* "key value" lines; '#' comments.  Returns 0, -EPROTO, -ENOMEM. */
-static int read_description(struct vms_ctx *ctx, int fd)
+/*
+ * The description file, whole: a regular file of at most SNAPSHOT_FILE_MAX
+ * bytes (O_NONBLOCK: a FIFO put in its place must not block the open).
+ * Returns its length, -ENOENT without a reason, or -errno with one.
+ */
+static ssize_t read_description_file(struct vms_ctx *ctx, char **out, char **why)
 {
-	char *buf, *line, *save = NULL;
+	struct stat st;
+	size_t len = 0;
+	char *buf;
+	int fd = openat(ctx->rootfd, SNAPSHOT_FILE, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0) {
+		int err = errno;
+
+		if (err == ENOENT)
+			return -ENOENT;
+		return vms_why(why, -err, "%s: %s", SNAPSHOT_FILE, strerror(err));
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return vms_why(why, -EPROTO, "%s is not a regular file", SNAPSHOT_FILE);
+	}
+	buf = malloc(SNAPSHOT_FILE_MAX + 1);
+	if (!buf) {
+		close(fd);
+		return vms_why(why, -ENOMEM, "out of memory");
+	}
+	for (;;) {
+		ssize_t n = vms_read_retry(fd, buf + len, SNAPSHOT_FILE_MAX + 1 - len);
+
+		if (n < 0) {
+			close(fd);
+			free(buf);
+			return vms_why(why, (int)n, "%s: %s", SNAPSHOT_FILE, strerror((int)-n));
+		}
+		len += (size_t)n;
+		if (n == 0 || len > SNAPSHOT_FILE_MAX)
+			break;
+	}
+	close(fd);
+	if (len > SNAPSHOT_FILE_MAX) {
+		free(buf);
+		return vms_why(why, -EPROTO, "%s: larger than %d KiB", SNAPSHOT_FILE,
+			       SNAPSHOT_FILE_MAX / 1024);
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return (ssize_t)len;
+}
+
+/* "key value" lines; '#' comments.  Returns 0, -ENOENT (no reason given), -EPROTO, -ENOMEM. */
+static int read_description(struct vms_ctx *ctx, char **why)
+{
+	char *buf = NULL, *line, *save = NULL, esc[48];
 	ssize_t n;
 	size_t cap = 16;
 	unsigned long format = 0;
 	int ret = 0;
 
-	n = vms_read_small(fd, SNAPSHOT_FILE, SNAPSHOT_FILE_MAX, &buf);
+	n = read_description_file(ctx, &buf, why);
 	if (n < 0)
 		return (int)n;
 	if (memchr(buf, '\0', (size_t)n)) {
-		vms_err(ctx, "%s: contains a NUL byte", SNAPSHOT_FILE);
 		free(buf);
-		return -EPROTO;
+		return vms_why(why, -EPROTO, "%s: contains a NUL byte", SNAPSHOT_FILE);
 	}
 	ctx->info_keys = calloc(cap, sizeof(char *));
 	ctx->info_vals = calloc(cap, sizeof(char *));
 	if (!ctx->info_keys || !ctx->info_vals) {
-		ret = -ENOMEM;
+		ret = vms_why(why, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -67,8 +163,8 @@ static int read_description(struct vms_ctx *ctx, int fd)
 			continue;
 		sp = strchr(line, ' ');
 		if (!sp || sp == line) {
-			vms_err(ctx, "%s: bad line '%.40s'", SNAPSHOT_FILE, line);
-			ret = -EPROTO;
+			ret = vms_why(why, -EPROTO, "%s: bad line '%s'", SNAPSHOT_FILE,
+				      vms_escape(esc, sizeof(esc), line));
 			goto out;
 		}
 		*sp = '\0';
@@ -83,7 +179,7 @@ static int read_description(struct vms_ctx *ctx, int fd)
 			if (nv)
 				ctx->info_vals = nv;
 			if (!nk || !nv) {
-				ret = -ENOMEM;
+				ret = vms_why(why, -ENOMEM, "out of memory");
 				goto out;
 			}
 		}
@@ -92,7 +188,7 @@ static int read_description(struct vms_ctx *ctx, int fd)
 		if (!ctx->info_keys[ctx->n_info] || !ctx->info_vals[ctx->n_info]) {
 			free(ctx->info_keys[ctx->n_info]);
 			free(ctx->info_vals[ctx->n_info]);
-			ret = -ENOMEM;
+			ret = vms_why(why, -ENOMEM, "out of memory");
 			goto out;
 		}
 		ctx->n_info++;
@@ -103,23 +199,22 @@ static int read_description(struct vms_ctx *ctx, int fd)
 		char *end;
 
 		if (!f) {
-			vms_err(ctx, "%s: no format line", SNAPSHOT_FILE);
-			ret = -EPROTO;
+			ret = vms_why(why, -EPROTO, "%s: no format line", SNAPSHOT_FILE);
 			goto out;
 		}
 		format = strtoul(f, &end, 10);
 		if (*end || format == 0 || format > SNAPSHOT_FORMAT_MAX) {
-			vms_err(ctx, "unsupported snapshot format %s (this build reads <= %d)", f,
-				SNAPSHOT_FORMAT_MAX);
-			ret = -EPROTO;
+			ret = vms_why(why, -EPROTO,
+				      "unsupported snapshot format %s (this build reads <= %d)",
+				      vms_escape(esc, sizeof(esc), f), SNAPSHOT_FORMAT_MAX);
 			goto out;
 		}
 		if (ps) {
 			unsigned long v = strtoul(ps, &end, 10);
 
 			if (*end || v < 512 || (v & (v - 1))) {
-				vms_err(ctx, "%s: bad page_size '%s'", SNAPSHOT_FILE, ps);
-				ret = -EPROTO;
+				ret = vms_why(why, -EPROTO, "%s: bad page_size '%s'", SNAPSHOT_FILE,
+					      vms_escape(esc, sizeof(esc), ps));
 				goto out;
 			}
 			ctx->page_size = v;
@@ -130,42 +225,119 @@ out:
 	return ret;
 }
 
-VMS_EXPORT int vms_ctx_new(const char *root, unsigned int flags, struct vms_ctx **out)
+static const char *file_type(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFLNK:
+		return "a symbolic link";
+	default:
+		return "neither a directory nor an archive file";
+	}
+}
+
+/*
+ * The root of a snapshot: a directory as it is; a regular file as an archive,
+ * unpacked into a private directory.  Anything else is refused before it is
+ * opened for reading (O_PATH): a FIFO would block, a device could act on open.
+ */
+static int open_snapshot_root(struct vms_ctx *ctx, char **why)
+{
+	struct stat st;
+	int fd = open(ctx->root, O_PATH | O_CLOEXEC), ret;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = errno_why(why);
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		ctx->rootfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		ret = ctx->rootfd < 0 ? errno_why(why) : 0;
+		close(fd);
+		return ret;
+	}
+	close(fd);
+	if (!S_ISREG(st.st_mode))
+		return vms_why(why, -ENOTDIR, "not a snapshot: %s", file_type(st.st_mode));
+	/* O_NONBLOCK: should a FIFO have taken the file's place meanwhile */
+	fd = open(ctx->root, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return errno_why(why);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		ret = vms_why(why, -ENOTDIR, "not a snapshot: not a regular file");
+	else if (st.st_size == 0)
+		ret = vms_why(why, -ENOTDIR, "not a vmscope snapshot archive: an empty file");
+	else
+		ret = vms_archive_unpack(fd, &vms_unpack_defaults, &ctx->unpacked, why);
+	close(fd);
+	if (ret == 0)
+		ctx->rootfd = ctx->unpacked.fd;
+	return ret;
+}
+
+static void close_root(struct vms_ctx *ctx)
+{
+	if (ctx->unpacked.parentfd >= 0)
+		vms_unpacked_remove(&ctx->unpacked);
+	else if (ctx->rootfd >= 0)
+		close(ctx->rootfd);
+	ctx->rootfd = -1;
+}
+
+VMS_EXPORT int vms_ctx_open(const char *root, unsigned int flags, struct vms_ctx **out, char **why)
 {
 	struct vms_ctx *ctx;
 	int ret;
 
+	if (why)
+		*why = NULL;
 	if (flags & ~VMS_CTX_NO_LIBPROC2)
-		return -EINVAL;
+		return vms_why(why, -EINVAL, "unknown flags %#x", flags & ~VMS_CTX_NO_LIBPROC2);
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
-		return -ENOMEM;
+		return vms_why(why, -ENOMEM, "out of memory");
 	atomic_init(&ctx->refs, 1);
 	pthread_mutex_init(&ctx->pw_lock, NULL);
 	ctx->flags = flags;
 	ctx->log_prio = VMS_LOG_ERR;
 	ctx->procfd = -1;
 	ctx->rootfd = -1;
+	ctx->unpacked.parentfd = ctx->unpacked.fd = -1;
 	ctx->live = !root || strcmp(root, "/") == 0;
 	ctx->root = strdup(root ? root : "/");
 	if (!ctx->root) {
-		ret = -ENOMEM;
+		ret = vms_why(why, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	ctx->rootfd = open(ctx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (ctx->rootfd < 0) {
-		ret = -errno;
-		goto fail;
+	if (ctx->live) {
+		ctx->rootfd = open(ctx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		ret = ctx->rootfd < 0 ? errno_why(why) : 0;
+	} else {
+		ret = open_snapshot_root(ctx, why);
 	}
+	if (ret < 0)
+		goto fail;
 	ctx->page_size = (unsigned long)sysconf(_SC_PAGESIZE);
 	if (!ctx->live) {
-		ret = read_description(ctx, ctx->rootfd);
-		if (ret == -ENOENT) {
+		ret = read_description(ctx, why);
+		if (ret == -ENOENT && ctx->unpacked.parentfd < 0) {
 			/* a plain procfs mount given as root (/proc/PID/root/...) */
 			if (faccessat(ctx->rootfd, "proc/meminfo", F_OK, 0) == 0 ||
 			    faccessat(ctx->rootfd, "proc/1", F_OK, 0) == 0)
 				ctx->live = true, ret = 0;
 		}
+		if (ret == -ENOENT)
+			ret = vms_why(why, -ENOENT, "not a vmscope snapshot: no %s file",
+				      SNAPSHOT_FILE);
 		if (ret < 0)
 			goto fail;
 	}
@@ -175,12 +347,17 @@ VMS_EXPORT int vms_ctx_new(const char *root, unsigned int flags, struct vms_ctx 
 	*out = ctx;
 	return 0;
 fail:
-	if (ctx->rootfd >= 0)
-		close(ctx->rootfd);
+	close_root(ctx);
 	free_info(ctx);
+	pthread_mutex_destroy(&ctx->pw_lock);
 	free(ctx->root);
 	free(ctx);
 	return ret;
+}
+
+VMS_EXPORT int vms_ctx_new(const char *root, unsigned int flags, struct vms_ctx **out)
+{
+	return vms_ctx_open(root, flags, out, NULL);
 }
 
 VMS_EXPORT struct vms_ctx *vms_ctx_ref(struct vms_ctx *ctx)
@@ -196,7 +373,7 @@ VMS_EXPORT struct vms_ctx *vms_ctx_unref(struct vms_ctx *ctx)
 		return NULL;
 	if (ctx->procfd >= 0)
 		close(ctx->procfd);
-	close(ctx->rootfd);
+	close_root(ctx);
 	free_info(ctx);
 	vms_passwd_free(ctx);
 	pthread_mutex_destroy(&ctx->pw_lock);

@@ -14,6 +14,13 @@
 #define VMS_EXPORT __attribute__((visibility("default")))
 #define VMS_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
+/* The private directory a snapshot archive was unpacked into (archive.c). */
+struct vms_unpacked {
+	int parentfd; /* the temporary directory it was made in; -1: none */
+	int fd; /* the directory itself */
+	char name[32]; /* its name in parentfd */
+};
+
 struct vms_ctx {
 	atomic_int refs;
 	unsigned int flags;
@@ -22,6 +29,8 @@ struct vms_ctx {
 	int procfd; /* root/proc, or -1 with procfd_err set */
 	int procfd_err;
 	char *root;
+	/* an archive root: rootfd is unpacked.fd, removed at the last unref */
+	struct vms_unpacked unpacked;
 	unsigned long page_size;
 	vms_log_fn log_fn;
 	void *log_data;
@@ -124,6 +133,38 @@ int vms_sparse_open(int fd, struct vms_sparse **out);
 ssize_t vms_sparse_read(struct vms_sparse *s, uint64_t index, size_t n, uint64_t *out,
 			bool gaps_are_zero);
 void vms_sparse_close(struct vms_sparse *s);
+
+/* ---- ctx.c: reasons for vms_ctx_open() ---- */
+
+/* Unless @why is NULL or already set, set *@why to a malloc'd phrase; returns @err. */
+int vms_why(char **why, int err, const char *fmt, ...) VMS_PRINTF(3, 4);
+/* @s for a message: control bytes as \xNN, cut with "..." to fit @size (>= 8) bytes. */
+const char *vms_escape(char *buf, size_t size, const char *s);
+
+/* ---- archive.c: snapshot archives ---- */
+
+/* What an archive may hold once unpacked; above, the unpacking fails with -EFBIG. */
+struct vms_unpack_limits {
+	uint64_t total; /* bytes of all files */
+	uint64_t file; /* bytes of one file */
+	uint64_t entries; /* archive entries */
+	size_t path; /* bytes of an entry's path */
+};
+/* 4 GiB, 2 GiB, 1,000,000 entries, 4096 bytes */
+extern const struct vms_unpack_limits vms_unpack_defaults;
+
+/*
+ * Unpack the tar archive (plain, gzip, xz or zstd) in the regular file @fd (not
+ * taken) into a new directory under $TMPDIR (else /tmp), mode 0700.  Returns 0
+ * and fills @out, or a negative errno with *@why set and nothing left behind:
+ * -ENOTDIR (not a tar archive), -EPROTO (truncated, corrupt, or an entry that
+ * may not be in a snapshot), -EFBIG (over @lim), -ENOSPC and other errors of
+ * the file system, -ENOMEM.
+ */
+int vms_archive_unpack(int fd, const struct vms_unpack_limits *lim, struct vms_unpacked *out,
+		       char **why);
+/* Remove the directory and all in it, without following symlinks; closes its fds. */
+void vms_unpacked_remove(struct vms_unpacked *u);
 
 /* The PAGEMAP_SCAN uapi (linux/fs.h, 6.7): Debian 12's headers lack it. */
 struct vms_page_region {

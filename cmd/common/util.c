@@ -425,14 +425,14 @@ void cx_bad_option(void)
 struct vms_ctx *cx_ctx_open(const char *root, unsigned int flags)
 {
 	struct vms_ctx *ctx;
-	int ret = vms_ctx_new(root, flags, &ctx);
+	char *why;
+	int ret = vms_ctx_open(root, flags, &ctx, &why);
 
 	if (ret == 0)
 		return ctx;
-	if (ret == -EPROTO)
-		cx_warn("%s: corrupt or unsupported snapshot", root);
-	else
-		cx_warn("cannot open %s: %s", root ? root : "/", strerror(-ret));
+	/* the library's phrase has its control bytes escaped already */
+	cx_warn("%s: %s", root ? root : "/", why ? why : strerror(-ret));
+	free(why);
 	return NULL;
 }
 

@@ -44,7 +44,8 @@ enum {
  * vms_ctx_new() - open a context on a root directory.
  * @root: NULL for the live system ("/"), or a snapshot or fixture directory
  *        laid out as described in libvmscope(3) (root/proc/..., and a
- *        "vmscope-snapshot" description file).
+ *        "vmscope-snapshot" description file), or a snapshot archive (see
+ *        vms_ctx_open(), which also says why a root was refused).
  * @flags: VMS_CTX_* flags.
  * @out: receives the new context, with one reference.
  *
@@ -1081,6 +1082,61 @@ int vms_cgmem_read(struct vms_ctx *ctx, const char *path, int version, struct vm
  * -EACCES, -ENOMEM.  Since 0.1.
  */
 int vms_proc_memcg(struct vms_proc *p, char **path, int *version);
+
+/* ---------------------------------------------------------------------- */
+/* Snapshots: archives and sparse u64 files                                */
+
+/**
+ * vms_ctx_open() - vms_ctx_new() that also explains a failure.
+ * @root: as for vms_ctx_new(); a regular file is a snapshot archive: a tar
+ *        file, plain or compressed with gzip, xz or zstd, unpacked into a
+ *        private directory under $TMPDIR (else /tmp), mode 0700, which the
+ *        context reads and removes at its last unref (vms_ctx_root() still
+ *        gives @root).  Unpacking refuses any entry a snapshot cannot hold
+ *        (absolute paths, "..", links other than proc/PID/exe, devices, FIFOs)
+ *        and stops at 4 GiB, 2 GiB in one file, 1,000,000 entries or a path
+ *        over 4096 bytes; nothing is left behind when it fails.
+ * @why: NULL, or receives NULL on success and on failure a malloc'd phrase
+ *       for a message, such as "snapshot truncated at byte 1234",
+ *       "unsupported snapshot format 9 (this build reads <= 1)", "archive
+ *       entry '../etc/x' leaves the snapshot", "not a snapshot: a FIFO";
+ *       the caller frees it.  It stays NULL when even that allocation failed.
+ *
+ * Returns 0 or the errors of vms_ctx_new(), and: -ENOTDIR for a root that is
+ * neither a directory nor a tar archive (a FIFO, a device, an empty file);
+ * -EPROTO for a truncated or corrupt archive or one with an entry that may
+ * not be in a snapshot; -EFBIG over the limits (a decompression bomb?);
+ * -ENOENT when there is no "vmscope-snapshot" file; -ENOSPC and other errors
+ * of the temporary directory's file system; -EOPNOTSUPP when libarchive lacks
+ * gzip, xz or zstd built in.  Since 0.1.
+ */
+int vms_ctx_open(const char *root, unsigned int flags, struct vms_ctx **out, char **why);
+
+/* Writes a sparse u64 file, the format of a snapshot's pagemap and kpage* extracts. */
+struct vms_sparse_writer;
+
+/**
+ * vms_sparse_writer_new() - start a sparse u64 file on @fd (not taken, left
+ * open), writing its header at the current offset.  Returns 0, -EINVAL,
+ * -ENOMEM or the errno of write().  Since 0.1.
+ */
+int vms_sparse_writer_new(int fd, struct vms_sparse_writer **out);
+
+/**
+ * vms_sparse_writer_add() - append the @n values @v at indexes @first ..
+ * @first + @n - 1, after those added before (gaps are allowed; a gap is read
+ * as 0 in a pagemap extract and as missing in a per-frame file).  Every value
+ * is written, 0 too.  Returns 0; -EINVAL for indexes not above the previous
+ * ones or reaching 2^64; the errno of write() (then every later call fails the
+ * same way).  Since 0.1.
+ */
+int vms_sparse_writer_add(struct vms_sparse_writer *w, uint64_t first, const uint64_t *v, size_t n);
+
+/**
+ * vms_sparse_writer_finish() - write what is buffered and free @w (in any
+ * case).  Returns 0 or the first error of the writer.  Since 0.1.
+ */
+int vms_sparse_writer_finish(struct vms_sparse_writer *w);
 
 /* ---------------------------------------------------------------------- */
 /* Helpers                                                                 */
