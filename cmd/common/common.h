@@ -242,6 +242,34 @@ void cx_parallel_join(struct cx_parallel *p);
 void cx_classify(size_t n, const struct vms_mapping *(*at)(size_t i, void *data), void *data,
 		 pid_t pid, const struct vms_thread_sp *sps, size_t nsps, enum vms_kind *kinds);
 
+/* ---- output files (snapshots, reports): whole or not at all ---- */
+/*
+ * Write @path through a temporary beside it (PATH.tmpXXXXXX: a file, or a
+ * directory with CX_OUT_DIR), created 0600 (0700) whatever the umask and
+ * never through a symlink.  An existing @path is refused, unless
+ * CX_OUT_FORCE; then a directory is replaced only when it is empty or holds
+ * a regular file @marker.  A symlink at @path is always refused.  Returns
+ * NULL after saying why.
+ */
+enum { CX_OUT_FORCE = 1u << 0, CX_OUT_DIR = 1u << 1 };
+struct cx_outfile;
+struct cx_outfile *cx_outfile_open(const char *path, unsigned int flags, const char *marker);
+/* The temporary's fd: the file to write, or the directory to create entries in. */
+int cx_outfile_fd(const struct cx_outfile *o);
+const char *cx_outfile_path(const struct cx_outfile *o);
+/*
+ * Flush (fsync, or syncfs for a directory) and rename into place; a write
+ * error, a temporary swapped meanwhile, or a @path that appeared without
+ * CX_OUT_FORCE: a message, the temporary removed, -1.  Frees @o.
+ */
+int cx_outfile_commit(struct cx_outfile *o);
+/* Remove the temporary and free @o (NULL: nothing). */
+void cx_outfile_abort(struct cx_outfile *o);
+/* The same for the output being written, if any: for exit paths. */
+void cx_outfile_abort_all(void);
+/* Remove a directory tree without following symlinks; 0 or -errno. */
+int cx_rm_tree(const char *path);
+
 /* ---- time ---- */
 /* RFC 3339 UTC of now, e.g. "2026-11-21T10:00:00Z" (SOURCE_DATE_EPOCH if set). */
 void cx_now_rfc3339(char *buf, size_t len);

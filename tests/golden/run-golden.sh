@@ -4,7 +4,8 @@
 # exit status with the expected files beside the case.
 # Usage: run-golden.sh BINARY FIXTURES_DIR CASE.args
 # CASE.args holds the arguments, one per line; "@FIX name" is replaced by
-# "--root FIXTURES_DIR/name".  VMSCOPE_UPDATE_GOLDEN=1 rewrites the expected files.
+# "--root FIXTURES_DIR/name", and "@PATH name" by "FIXTURES_DIR/name" alone.
+# VMSCOPE_UPDATE_GOLDEN=1 rewrites the expected files.
 set -u
 bin=$1 fixtures=$2 case=$3
 base=${case%.args}
@@ -15,6 +16,7 @@ set --
 while IFS= read -r line || [ -n "$line" ]; do
 	case "$line" in
 	"@FIX "*) set -- "$@" --root "$fixtures/${line#@FIX }" ;;
+	"@PATH "*) set -- "$@" "$fixtures/${line#@PATH }" ;;
 	*) set -- "$@" "$line" ;;
 	esac
 done <"$case"
