@@ -13,10 +13,13 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "private.h"
@@ -395,10 +398,237 @@ static int unpack_one(struct unpack *u, char *clean)
 	return r;
 }
 
+static void remove_contents(int top);
+
+/* ---- the registry of live unpack directories, for vms_snapshot_cleanup_signal_safe() ---- */
+
+enum { SLOT_FREE, SLOT_FILLING, SLOT_LIVE, SLOT_CLEANING, SLOT_CLEANED };
+
+/*
+ * Plain atomics and fixed storage only: a signal handler reads this at any
+ * moment.  A slot's parentfd is closed only by whoever takes it from LIVE
+ * (or CLEANED) to FREE, so the cleanup never uses an fd number reused meanwhile.
+ */
+static struct live_dir {
+	atomic_int state;
+	pid_t pid; /* the process that made it: a forked child leaves it alone */
+	int parentfd;
+	char name[sizeof(((struct vms_unpacked *)0)->name)];
+} live_dirs[VMS_UNPACKED_MAX];
+
+static void register_dir(struct vms_unpacked *out)
+{
+	out->slot = -1;
+	for (int i = 0; i < VMS_UNPACKED_MAX; i++) {
+		struct live_dir *l = &live_dirs[i];
+		int expect = SLOT_FREE;
+
+		if (!atomic_compare_exchange_strong(&l->state, &expect, SLOT_FILLING))
+			continue;
+		l->pid = getpid();
+		l->parentfd = out->parentfd;
+		memcpy(l->name, out->name, sizeof(l->name));
+		atomic_store(&l->state, SLOT_LIVE);
+		out->slot = i;
+		return;
+	}
+}
+
+/* The directory is gone: free its slot; false when a cleanup still uses parentfd. */
+static bool unregister_dir(struct vms_unpacked *u)
+{
+	struct live_dir *l;
+	int expect = SLOT_LIVE;
+
+	if (u->slot < 0)
+		return true;
+	l = &live_dirs[u->slot];
+	u->slot = -1;
+	if (atomic_compare_exchange_strong(&l->state, &expect, SLOT_FREE))
+		return true;
+	expect = SLOT_CLEANED;
+	return atomic_compare_exchange_strong(&l->state, &expect, SLOT_FREE);
+}
+
+/* getdents64(2)'s record (glibc's struct dirent64 needs _LARGEFILE64_SOURCE). */
+struct raw_dirent {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
+
+/* One buffer per level, so that a parent's place survives a visit below it. */
+static char safe_dents[VMS_CLEANUP_DEPTH + 1][2048] __attribute__((aligned(8)));
+static atomic_int cleaner_tid;
+
+static bool is_dot(const char *n)
+{
+	return n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2]));
+}
+
+/*
+ * Remove @name in @parentfd and what is in it, VMS_CLEANUP_DEPTH levels
+ * down at most, with async-signal-safe calls only: one fd per level,
+ * getdents64 into that level's static buffer.  What cannot be removed (or
+ * lies deeper) is left, and so is every directory above it.
+ */
+static void remove_tree_safe(int parentfd, const char *name)
+{
+	int fds[VMS_CLEANUP_DEPTH + 1];
+	long pos[VMS_CLEANUP_DEPTH + 1], len[VMS_CLEANUP_DEPTH + 1], cur[VMS_CLEANUP_DEPTH + 1];
+	int depth = 0;
+
+	fds[0] = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fds[0] < 0)
+		return;
+	pos[0] = len[0] = 0;
+	for (;;) {
+		struct raw_dirent *d;
+		int fd = fds[depth], sub;
+
+		if (pos[depth] >= len[depth]) {
+			len[depth] = syscall(SYS_getdents64, fd, safe_dents[depth],
+					     sizeof(safe_dents[depth]));
+			pos[depth] = 0;
+			if (len[depth] > 0)
+				continue;
+			/* this directory is as empty as it gets: up, and remove it */
+			close(fd);
+			if (depth == 0)
+				break;
+			depth--;
+			d = (struct raw_dirent *)(safe_dents[depth] + cur[depth]);
+			unlinkat(fds[depth], d->name, AT_REMOVEDIR);
+			continue;
+		}
+		d = (struct raw_dirent *)(safe_dents[depth] + pos[depth]);
+		cur[depth] = pos[depth];
+		pos[depth] += d->reclen;
+		if (is_dot(d->name))
+			continue;
+		if (d->type != DT_DIR && (unlinkat(fd, d->name, 0) == 0 || errno != EISDIR))
+			continue;
+		if (unlinkat(fd, d->name, AT_REMOVEDIR) == 0 || errno != ENOTEMPTY ||
+		    depth == VMS_CLEANUP_DEPTH)
+			continue;
+		sub = openat(fd, d->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			continue;
+		fds[++depth] = sub;
+		pos[depth] = len[depth] = 0;
+	}
+	unlinkat(parentfd, name, AT_REMOVEDIR);
+}
+
+VMS_EXPORT void vms_snapshot_cleanup_signal_safe(void)
+{
+	int saved = errno, tid = (int)syscall(SYS_gettid), expect = 0;
+	pid_t pid = (pid_t)syscall(SYS_getpid);
+
+	/* one cleaner at a time (the buffers are shared); a signal in another
+	 * thread waits for it, so that its default action cannot cut it short */
+	while (!atomic_compare_exchange_weak(&cleaner_tid, &expect, tid)) {
+		if (expect == tid)
+			goto out; /* a signal in the middle of our own cleanup */
+		/* its thread is gone (we are a forked child): take over */
+		if (expect && syscall(SYS_tgkill, pid, expect, 0) < 0 && errno == ESRCH &&
+		    atomic_compare_exchange_strong(&cleaner_tid, &expect, tid))
+			break;
+		syscall(SYS_sched_yield);
+		expect = 0;
+	}
+	for (int i = 0; i < VMS_UNPACKED_MAX; i++) {
+		struct live_dir *l = &live_dirs[i];
+		int live = SLOT_LIVE;
+
+		if (atomic_load(&l->state) != SLOT_LIVE || l->pid != pid ||
+		    !atomic_compare_exchange_strong(&l->state, &live, SLOT_CLEANING))
+			continue;
+		remove_tree_safe(l->parentfd, l->name);
+		atomic_store(&l->state, SLOT_CLEANED);
+	}
+	atomic_store(&cleaner_tid, 0);
+out:
+	errno = saved;
+}
+
+/* ---- the unpack directory ---- */
+
+/*
+ * What tells our unpack directories from those of another system or PID
+ * namespace sharing $TMPDIR: the pid namespace's inode and the boot id.  A
+ * PID is only looked up where this matches.  False when it cannot be known.
+ */
+static bool instance_key(char *buf, size_t size)
+{
+	struct stat st;
+	char boot[16];
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : vms_read_retry(fd, boot, 8);
+
+	if (fd >= 0)
+		close(fd);
+	if (n != 8 || stat("/proc/self/ns/pid", &st) < 0)
+		return false;
+	for (int i = 0; i < 8; i++)
+		if (!((boot[i] >= '0' && boot[i] <= '9') || (boot[i] >= 'a' && boot[i] <= 'f')))
+			return false;
+	snprintf(buf, size, "%.8s-%llx", boot, (unsigned long long)st.st_ino);
+	return true;
+}
+
+/*
+ * Remove the unpack directories that processes killed outright (SIGKILL, a
+ * crash) left in @parentfd: named with our @key, owned by us, of a PID that
+ * is no more.  A PID reused since is taken for alive: that dir stays.
+ */
+static void remove_stale(int parentfd, const char *key)
+{
+	int fd = openat(parentfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char prefix[64];
+	size_t plen = (size_t)snprintf(prefix, sizeof(prefix), "vmscope-snap.%s.", key);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *de;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+		char *end;
+		long pid;
+		int sub;
+
+		if (strncmp(de->d_name, prefix, plen) != 0)
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name + plen, &end, 10);
+		if (errno || pid <= 0 || pid > 4194304 || *end != '.' || pid == getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			continue;
+		remove_contents(sub);
+		close(sub);
+		unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+	}
+	closedir(d);
+}
+
 static int make_dir(struct vms_unpacked *out, char **why)
 {
 	const char *tmp = secure_getenv("TMPDIR");
-	char *path = NULL, esc[128];
+	char *path = NULL, esc[128], key[40];
+	bool keyed = instance_key(key, sizeof(key));
 	int err;
 
 	if (!tmp || !*tmp)
@@ -409,9 +639,16 @@ static int make_dir(struct vms_unpacked *out, char **why)
 		err = errno;
 		return vms_why(why, -err, "temporary directory %s: %s", esc, strerror(err));
 	}
-	if (asprintf(&path, "%s/vmscope-XXXXXX", tmp) < 0) {
+	if (keyed)
+		remove_stale(out->parentfd, key);
+	if ((keyed ? asprintf(&path, "%s/vmscope-snap.%s.%d.XXXXXX", tmp, key, (int)getpid()) :
+		     asprintf(&path, "%s/vmscope-snap.XXXXXX", tmp)) < 0) {
 		path = NULL;
 		err = ENOMEM;
+		goto fail;
+	}
+	if (strlen(strrchr(path, '/') + 1) >= sizeof(out->name)) {
+		err = ENAMETOOLONG;
 		goto fail;
 	}
 	if (!mkdtemp(path)) {
@@ -419,13 +656,18 @@ static int make_dir(struct vms_unpacked *out, char **why)
 		goto fail;
 	}
 	snprintf(out->name, sizeof(out->name), "%s", strrchr(path, '/') + 1);
+	/* from here on a signal handler may remove it (a big archive takes a while) */
+	register_dir(out);
 	out->fd = openat(out->parentfd, out->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (out->fd < 0 || fchmod(out->fd, 0700) < 0) {
 		err = errno;
 		if (out->fd >= 0)
 			close(out->fd);
-		unlinkat(out->parentfd, out->name, AT_REMOVEDIR);
-		goto fail;
+		out->fd = -1;
+		free(path);
+		vms_why(why, -err, "temporary directory %s: %s", esc, strerror(err));
+		vms_unpacked_remove(out);
+		return -err;
 	}
 	free(path);
 	return 0;
@@ -444,7 +686,7 @@ int vms_archive_unpack(int fd, const struct vms_unpack_limits *lim, struct vms_u
 	char *clean;
 	int ret;
 
-	out->parentfd = out->fd = -1;
+	out->parentfd = out->fd = out->slot = -1;
 	u = calloc(1, sizeof(*u));
 	clean = malloc(lim->path + 1);
 	if (!u || !clean) {
@@ -560,6 +802,8 @@ void vms_unpacked_remove(struct vms_unpacked *u)
 		close(u->fd);
 	}
 	unlinkat(u->parentfd, u->name, AT_REMOVEDIR);
-	close(u->parentfd);
+	/* a cleanup under way in another thread still uses parentfd: leave it open */
+	if (unregister_dir(u))
+		close(u->parentfd);
 	u->parentfd = u->fd = -1;
 }

@@ -311,7 +311,7 @@ VMS_EXPORT int vms_ctx_open(const char *root, unsigned int flags, struct vms_ctx
 	ctx->log_prio = VMS_LOG_ERR;
 	ctx->procfd = -1;
 	ctx->rootfd = -1;
-	ctx->unpacked.parentfd = ctx->unpacked.fd = -1;
+	ctx->unpacked.parentfd = ctx->unpacked.fd = ctx->unpacked.slot = -1;
 	ctx->live = !root || strcmp(root, "/") == 0;
 	ctx->root = strdup(root ? root : "/");
 	if (!ctx->root) {

@@ -18,7 +18,8 @@
 struct vms_unpacked {
 	int parentfd; /* the temporary directory it was made in; -1: none */
 	int fd; /* the directory itself */
-	char name[32]; /* its name in parentfd */
+	int slot; /* its entry in the registry of vms_snapshot_cleanup_signal_safe(); -1: none */
+	char name[64]; /* its name in parentfd */
 };
 
 struct vms_ctx {
@@ -165,6 +166,10 @@ int vms_archive_unpack(int fd, const struct vms_unpack_limits *lim, struct vms_u
 		       char **why);
 /* Remove the directory and all in it, without following symlinks; closes its fds. */
 void vms_unpacked_remove(struct vms_unpacked *u);
+/* Unpack directories vms_snapshot_cleanup_signal_safe() can know of at once (more: not covered). */
+#define VMS_UNPACKED_MAX 64
+/* Directory levels below an unpack directory it descends (deeper ones are left). */
+#define VMS_CLEANUP_DEPTH 16
 
 /* The PAGEMAP_SCAN uapi (linux/fs.h, 6.7): Debian 12's headers lack it. */
 struct vms_page_region {

@@ -137,7 +137,12 @@ bool cx_output_option(int c, const char *arg, struct cx_outopts *o, const char *
 enum cx_format cx_parse_format(const char *arg);
 /* getopt_long has said what is wrong: add the --help hint and exit 2. */
 _Noreturn void cx_bad_option(void);
-/* Open the context on @root (NULL: live), or say why not and return NULL. */
+/*
+ * Open the context on @root (NULL: live), or say why not and return NULL.
+ * With a root, it first sees to it that an unpacked archive is removed even
+ * when the command ends by exit() or by SIGINT, SIGTERM, SIGHUP, SIGQUIT or
+ * SIGPIPE (those still at their default action; the process then dies of it).
+ */
 struct vms_ctx *cx_ctx_open(const char *root, unsigned int flags);
 
 int cx_column_find(const struct cx_column *cols, size_t ncols, const char *name, size_t len);

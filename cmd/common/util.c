@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <locale.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -422,12 +423,63 @@ void cx_bad_option(void)
 	exit(CX_EXIT_USAGE);
 }
 
+/* The signals that end a command and that it may meet while it reads a snapshot. */
+static const int cx_fatal_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
+
+/* Remove the unpacked archives, then die of @sig as if we had not caught it. */
+static void cx_fatal_signal(int sig)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	vms_snapshot_cleanup_signal_safe();
+	sigaction(sig, &dfl, NULL);
+	/* blocked until we return: then the default action, with the right status */
+	raise(sig);
+}
+
+static void cx_snapshot_atexit(void)
+{
+	vms_snapshot_cleanup_signal_safe();
+}
+
+/*
+ * An archive root is unpacked under $TMPDIR and removed at the context's last
+ * unref, which neither a fatal signal nor an exit() on the way reaches: clean
+ * up there too.  A signal the command handles itself (vmfault and vmswap stop
+ * on SIGINT/SIGTERM, and unref) or that was ignored for us is left as it is.
+ */
+static void cx_guard_snapshots(void)
+{
+	static bool done;
+	struct sigaction sa = { .sa_handler = cx_fatal_signal };
+
+	if (done)
+		return;
+	done = true;
+	atexit(cx_snapshot_atexit);
+	sigemptyset(&sa.sa_mask);
+	/* one at a time: a second signal must not cut the cleanup short */
+	for (size_t i = 0; i < sizeof(cx_fatal_signals) / sizeof(cx_fatal_signals[0]); i++)
+		sigaddset(&sa.sa_mask, cx_fatal_signals[i]);
+	for (size_t i = 0; i < sizeof(cx_fatal_signals) / sizeof(cx_fatal_signals[0]); i++) {
+		struct sigaction old;
+
+		if (sigaction(cx_fatal_signals[i], NULL, &old) == 0 &&
+		    !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL)
+			sigaction(cx_fatal_signals[i], &sa, NULL);
+	}
+}
+
 struct vms_ctx *cx_ctx_open(const char *root, unsigned int flags)
 {
 	struct vms_ctx *ctx;
 	char *why;
-	int ret = vms_ctx_open(root, flags, &ctx, &why);
+	int ret;
 
+	/* before the unpacking, which takes a while for a big archive */
+	if (root)
+		cx_guard_snapshots();
+	ret = vms_ctx_open(root, flags, &ctx, &why);
 	if (ret == 0)
 		return ctx;
 	/* the library's phrase has its control bytes escaped already */

@@ -182,8 +182,9 @@ def vmfault(args, *options, user=None, input=None, timeout=90, umask=-1, cwd=Non
     return Result(argv, p.returncode, p.stdout, p.stderr)
 
 
-def parse_ndjson(check, r, what=None):
-    """The samples of an NDJSON run: every line one complete vmscope/1 object."""
+def parse_ndjson(check, r, what=None, command='vmfault'):
+    """The samples of an NDJSON run: every line one complete vmscope/1 object of
+    @command."""
     what = what or r.cmd()
     try:
         text = r.out.decode('utf-8')
@@ -200,9 +201,9 @@ def parse_ndjson(check, r, what=None):
             check.fail('%s: line %d is not one JSON object (%s): %r' % (what, n, e, line[:200]))
             continue
         if not isinstance(doc, dict) or doc.get('schema') != 'vmscope/1' or \
-                doc.get('command') != 'vmfault':
-            check.fail('%s: line %d is not a vmscope/1 vmfault object: %r'
-                       % (what, n, line[:200]))
+                doc.get('command') != command:
+            check.fail('%s: line %d is not a vmscope/1 %s object: %r'
+                       % (what, n, command, line[:200]))
             continue
         docs.append(doc)
     return docs

@@ -248,27 +248,7 @@ def vmswap_json(args, *options, user=None, statuses=(0,)):
 
 def parse_ndjson(check, r, what):
     """The samples of an --activity -J run: every line one vmscope/1 vmswap object."""
-    try:
-        text = r.out.decode('utf-8')
-    except UnicodeDecodeError as e:
-        check.fail('%s: output is not UTF-8: %s' % (what, e))
-        return []
-    if text and not text.endswith('\n'):
-        check.fail('%s: NDJSON does not end with a complete line: %r' % (what, text[-80:]))
-    docs = []
-    for n, line in enumerate(text.splitlines(), 1):
-        try:
-            doc = json.loads(line)
-        except ValueError as e:
-            check.fail('%s: line %d is not one JSON object (%s): %r' % (what, n, e, line[:200]))
-            continue
-        if not isinstance(doc, dict) or doc.get('schema') != 'vmscope/1' or \
-                doc.get('command') != 'vmswap':
-            check.fail('%s: line %d is not a vmscope/1 vmswap object: %r'
-                       % (what, n, line[:200]))
-            continue
-        docs.append(doc)
-    return docs
+    return vf.parse_ndjson(check, r, what, command='vmswap')
 
 
 def rows_by_pid(doc):

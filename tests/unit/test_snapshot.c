@@ -1269,6 +1269,191 @@ static void sparse_writer_round_trip_with_vmsparse_py(void **state)
 #endif
 }
 
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw);
+
+/* ---- removal by a signal handler: vms_snapshot_cleanup_signal_safe() ---- */
+
+static void cleanup_and_die(int sig)
+{
+	vms_snapshot_cleanup_signal_safe();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* proc/1/d/d/... @levels deep below the unpack directory, with a file at the bottom. */
+static void add_deep(struct archive *a, int levels)
+{
+	char path[256] = "proc/1";
+
+	for (int i = 2; i < levels; i++)
+		strcat(path, "/d");
+	strcat(path, "/f");
+	arc_file(a, path, "deep\n");
+}
+
+static void add_deep_snapshot(struct archive *a)
+{
+	add_deep(a, 6);
+}
+
+static void add_too_deep(struct archive *a)
+{
+	add_deep(a, 20);
+}
+
+static const char *archive_file(const char *name, void (*more)(struct archive *a))
+{
+	size_t len;
+	char *buf = snapshot_archive("zstd", more, &len);
+	const char *p = work_file(name, buf, len);
+
+	free(buf);
+	return p;
+}
+
+/* Fork a child that opens @n archives, then dies of @sig through the cleanup;
+ * its status. */
+static int die_holding(const char *const *arcs, size_t n, int sig)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sigaction sa = { .sa_handler = cleanup_and_die };
+
+		for (size_t i = 0; i < n; i++) {
+			struct vms_ctx *ctx = NULL;
+
+			if (vms_ctx_open(arcs[i], 0, &ctx, NULL) < 0)
+				_exit(10);
+		}
+		if (!first_entry(tmp))
+			_exit(11);
+		sigaction(sig, &sa, NULL);
+		raise(sig);
+		_exit(12);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void a_signal_handler_removes_the_directories(void **state)
+{
+	const char *arcs[] = { archive_file("a.tar.zst", NULL),
+			       archive_file("b.tar.zst", add_deep_snapshot) };
+	const int sigs[] = { SIGTERM, SIGINT, SIGPIPE };
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		int status = die_holding(arcs, 2, sigs[i]);
+
+		if (!WIFSIGNALED(status) || WTERMSIG(status) != sigs[i])
+			fail_msg("%s: the child did not die of it (status 0x%x)",
+				 strsignal(sigs[i]), status);
+		expect_tmp_empty(strsignal(sigs[i]));
+	}
+}
+
+static void a_tree_deeper_than_the_bound_is_left(void **state)
+{
+	const char *arc = archive_file("deep.tar.zst", add_too_deep);
+	char dir[PATH_MAX + NAME_MAX + 32];
+	struct stat st;
+	int status = die_holding(&arc, 1, SIGTERM);
+
+	assert_true(WIFSIGNALED(status));
+	/* what it could reach is gone; the path to the bottom stays */
+	assert_non_null(first_entry(tmp));
+	snprintf(dir, sizeof(dir), "%s/%s/vmscope-snapshot", tmp, first_entry(tmp));
+	expect_ret(lstat(dir, &st) < 0 ? -errno : 0, -ENOENT);
+	snprintf(dir, sizeof(dir), "%s/%s/proc/1", tmp, first_entry(tmp));
+	expect_ret(lstat(dir, &st), 0);
+	snprintf(dir, sizeof(dir), "%s/%s", tmp, first_entry(tmp));
+	nftw(dir, rm_one, 32, FTW_DEPTH | FTW_PHYS);
+	expect_tmp_empty("a tree too deep");
+}
+
+static void a_forked_child_leaves_its_parents_directory(void **state)
+{
+	const char *arc = archive_file("c.tar.zst", NULL);
+	struct vms_ctx *ctx = NULL;
+	int status;
+	pid_t pid;
+
+	expect_ret(vms_ctx_open(arc, 0, &ctx, NULL), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		vms_snapshot_cleanup_signal_safe();
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	expect_whole_snapshot(ctx);
+	/* and in the process itself: gone at once, and the unref after it is harmless */
+	vms_snapshot_cleanup_signal_safe();
+	expect_tmp_empty("the cleanup");
+	vms_ctx_unref(ctx);
+	expect_tmp_empty("the unref after the cleanup");
+	/* the slots are free again */
+	for (int i = 0; i < VMS_UNPACKED_MAX + 2; i++) {
+		expect_ret(vms_ctx_open(arc, 0, &ctx, NULL), 0);
+		vms_ctx_unref(ctx);
+	}
+	expect_tmp_empty("reopening");
+}
+
+static void make_stale(const char *name, char *path, size_t size)
+{
+	char file[PATH_MAX + NAME_MAX + 128];
+
+	snprintf(path, size, "%s/%s", tmp, name);
+	expect_ret(mkdir(path, 0700), 0);
+	snprintf(file, sizeof(file), "%s/proc", path);
+	expect_ret(mkdir(file, 0700), 0);
+	snprintf(file, sizeof(file), "%s/proc/meminfo", path);
+	close(open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+}
+
+static void stale_directories_of_dead_processes_go(void **state)
+{
+	const char *arc = archive_file("d.tar.zst", NULL);
+	char key[NAME_MAX + 1], name[NAME_MAX + 64], dead[PATH_MAX + NAME_MAX + 96];
+	char alive[sizeof(dead)], other[sizeof(dead)], *dot;
+	struct vms_ctx *ctx = NULL;
+	struct stat st;
+	pid_t pid;
+
+	/* this system's key, as the library names its directories */
+	expect_ret(vms_ctx_open(arc, 0, &ctx, NULL), 0);
+	assert_non_null(first_entry(tmp));
+	snprintf(key, sizeof(key), "%s", first_entry(tmp));
+	vms_ctx_unref(ctx);
+	if (strncmp(key, "vmscope-snap.", 13) != 0 || !(dot = strchr(key + 13, '.')))
+		fail_msg("unexpected unpack directory name '%s'", key);
+	dot[1] = '\0';
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	snprintf(name, sizeof(name), "%s%d.AbC123", key, (int)pid);
+	make_stale(name, dead, sizeof(dead));
+	snprintf(name, sizeof(name), "%s%d.AbC123", key, (int)getppid());
+	make_stale(name, alive, sizeof(alive));
+	/* another system's or PID namespace's: its PIDs mean nothing here */
+	snprintf(name, sizeof(name), "vmscope-snap.00000000-1.%d.AbC123", (int)pid);
+	make_stale(name, other, sizeof(other));
+
+	expect_ret(vms_ctx_open(arc, 0, &ctx, NULL), 0);
+	expect_ret(lstat(dead, &st) < 0 ? -errno : 0, -ENOENT);
+	expect_ret(lstat(alive, &st), 0);
+	expect_ret(lstat(other, &st), 0);
+	vms_ctx_unref(ctx);
+	nftw(alive, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	nftw(other, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	expect_tmp_empty("stale directories");
+}
+
 /* ---- setup ---- */
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -1324,6 +1509,10 @@ int main(void)
 		cmocka_unit_test(a_full_disk_removes_the_directory),
 		cmocka_unit_test(a_decompression_bomb_stops_at_once),
 		cmocka_unit_test(limits_are_counted),
+		cmocka_unit_test(a_signal_handler_removes_the_directories),
+		cmocka_unit_test(a_tree_deeper_than_the_bound_is_left),
+		cmocka_unit_test(a_forked_child_leaves_its_parents_directory),
+		cmocka_unit_test(stale_directories_of_dead_processes_go),
 		cmocka_unit_test(sparse_writer_round_trip_with_the_reader),
 		cmocka_unit_test(sparse_writer_refuses_bad_indexes),
 		cmocka_unit_test(sparse_writer_round_trip_with_vmsparse_py),

@@ -1095,7 +1095,9 @@ int vms_proc_memcg(struct vms_proc *p, char **path, int *version);
  *        gives @root).  Unpacking refuses any entry a snapshot cannot hold
  *        (absolute paths, "..", links other than proc/PID/exe, devices, FIFOs)
  *        and stops at 4 GiB, 2 GiB in one file, 1,000,000 entries or a path
- *        over 4096 bytes; nothing is left behind when it fails.
+ *        over 4096 bytes; nothing is left behind when it fails.  A process
+ *        about to die of a signal removes it with
+ *        vms_snapshot_cleanup_signal_safe().
  * @why: NULL, or receives NULL on success and on failure a malloc'd phrase
  *       for a message, such as "snapshot truncated at byte 1234",
  *       "unsupported snapshot format 9 (this build reads <= 1)", "archive
@@ -1111,6 +1113,23 @@ int vms_proc_memcg(struct vms_proc *p, char **path, int *version);
  * gzip, xz or zstd built in.  Since 0.1.
  */
 int vms_ctx_open(const char *root, unsigned int flags, struct vms_ctx **out, char **why);
+
+/**
+ * vms_snapshot_cleanup_signal_safe() - remove, at once, every directory this
+ * process unpacked a snapshot archive into and has not removed yet (from the
+ * moment vms_ctx_open() makes it): for a signal handler that is about to end
+ * the process, which a context's last unref would otherwise never reach.
+ * The library installs no handler itself.  Async-signal-safe (openat,
+ * getdents64, unlinkat, close; errno is kept), and safe in any thread and in
+ * a forked child, which leaves its parent's directories alone.  It descends
+ * 16 directory levels below an unpack directory: anything deeper
+ * (no snapshot is) stays, with the directories above it; so do the
+ * directories of more than 64 archive contexts open at once.  Afterwards the
+ * contexts on archives read nothing: call it only on the way out.  A handler
+ * should block the other signals that call it (sa_mask): a signal that
+ * interrupts the cleanup in the same thread returns at once.  Since 0.1.
+ */
+void vms_snapshot_cleanup_signal_safe(void);
 
 /* Writes a sparse u64 file, the format of a snapshot's pagemap and kpage* extracts. */
 struct vms_sparse_writer;
