@@ -1370,6 +1370,8 @@ static int run_sampling(void)
 			sctx = cx_open_root(ctl.roots[k]);
 			vms_ctx_unref(ctx);
 			ctx = sctx;
+			/* the JSON of each sample names its own snapshot */
+			cx_snapshot_set(ctx, ctl.roots[k]);
 		}
 		if (wh.rec)
 			where_drain();
@@ -1976,10 +1978,19 @@ int main(int argc, char **argv)
 		sort_column(false);
 
 	ctx = cx_open_root(ctl.nroots ? ctl.roots[0] : NULL);
+	cx_snapshot_set(ctx, ctl.nroots ? ctl.roots[0] : NULL);
 	if (ctl.nroots > 1) {
+		struct vms_ctx *last = NULL;
+
 		/* check them all before the first sample */
-		for (size_t i = 0; i < ctl.nroots; i++)
-			vms_ctx_unref(cx_open_root(ctl.roots[i]));
+		for (size_t i = 1; i < ctl.nroots; i++) {
+			vms_ctx_unref(last);
+			last = cx_open_root(ctl.roots[i]);
+		}
+		cx_snapshot_banner(ctx, last, &ctl.out);
+		vms_ctx_unref(last);
+	} else {
+		cx_snapshot_banner(ctx, NULL, &ctl.out);
 	}
 	if (ctl.nroots == 1)
 		ctl.count = 1;

@@ -1870,14 +1870,30 @@ int main(int argc, char **argv)
 	}
 	if (ctl.pages)
 		pages_setup();
+	cx_snapshot_set(ctx, ctl.root);
+	cx_snapshot_banner(ctx, NULL, &ctl.out);
 
 	if (ctl.out.format == CX_FMT_JSON) {
 		char now[40];
+		/* the document streams: its "snapshot" member is printed by hand */
+		cJSON *head = cJSON_CreateObject(), *snap;
 
+		if (!head)
+			cx_oom();
+		cx_json_add_snapshot(head);
+		snap = cJSON_GetObjectItem(head, "snapshot");
 		cx_now_rfc3339(now, sizeof(now));
-		printf("{\"schema\":\"vmscope/1\",\"command\":\"vmmap\",\"time\":\"%s\","
-		       "\"processes\":[",
-		       now);
+		printf("{\"schema\":\"vmscope/1\",\"command\":\"vmmap\",\"time\":\"%s\",", now);
+		if (snap) {
+			char *s = cJSON_PrintUnformatted(snap);
+
+			if (!s)
+				cx_oom();
+			printf("\"snapshot\":%s,", s);
+			cJSON_free(s);
+		}
+		cJSON_Delete(head);
+		printf("\"processes\":[");
 		skipped = cJSON_CreateArray();
 		if (!skipped)
 			cx_oom();

@@ -1868,6 +1868,7 @@ int main(int argc, char **argv)
 	check_exact_columns();
 	if (ctl.exact)
 		exact_check_caps();
+	cx_snapshot_set(ctx, ctl.root);
 
 	what = VMS_PT_USER | VMS_PT_CMDLINE | VMS_PT_FAULTS | VMS_PT_VSZ | VMS_PT_THREADS;
 	/* oom files and cgroup cost one open each per process: only when asked */
@@ -2038,6 +2039,8 @@ int main(int argc, char **argv)
 			exact_fill(&gt);
 		columns[C_NAME].header = hdrs[ctl.by];
 	}
+	/* after the checks of -o and --sort: a usage error prints nothing on stdout */
+	cx_snapshot_banner(ctx, NULL, &ctl.out);
 	status = print_result(&t, ctl.by != BY_NONE ? &gt : &t, rows, nrows);
 	if (ctl.by != BY_NONE)
 		cx_table_free(&gt);

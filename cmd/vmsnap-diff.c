@@ -714,29 +714,13 @@ static void duration_text(int64_t s, char *buf, size_t len)
 			 a / 3600 % 24, a / 60 % 60);
 }
 
-/* A description value from a snapshot, safe for the terminal (malloc'd). */
-static char *info_text(const struct dsnap *s, const char *key)
-{
-	const char *v = snap_info(s, key);
-	char *t;
-
-	if (!v)
-		v = "unknown";
-	t = cx_sanitize(v, strlen(v), false);
-	if (!t)
-		cx_oom();
-	return t;
-}
-
 static void print_snapshot_line(const char *which, const struct dsnap *s)
 {
-	char *host = info_text(s, "host"), *time = info_text(s, "time");
-	char *kernel = info_text(s, "kernel");
+	char *t = cx_snapshot_text(snap_info(s, "host"), snap_info(s, "time"), NULL,
+				   snap_info(s, "kernel"));
 
-	printf("%s: snapshot of %s taken %s (kernel %s)\n", which, host, time, kernel);
-	free(host);
-	free(time);
-	free(kernel);
+	printf("%s: %s\n", which, t);
+	free(t);
 }
 
 static void print_system(const struct dsnap *os, const struct dsnap *ns)
@@ -838,13 +822,8 @@ static void jnull(cJSON *o, const char *key)
 
 static cJSON *json_snapshot(const struct dsnap *s)
 {
-	static const char *const keys[] = { "time", "host", "kernel" };
-	cJSON *o = jobj();
-
-	cx_json_str(o, "root", s->path);
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		cx_json_str(o, keys[i], snap_info(s, keys[i]));
-	return o;
+	return cx_json_snapshot_obj(s->path, snap_info(s, "host"), snap_info(s, "time"),
+				    snap_info(s, "kernel"));
 }
 
 static cJSON *json_system(const struct dsnap *os, const struct dsnap *ns)

@@ -719,6 +719,8 @@ void vs_take_sample(struct vms_sampler *s, size_t k)
 		sctx = cx_open_root(ctl.roots[k]);
 		vms_ctx_unref(ctx);
 		ctx = sctx;
+		/* the JSON of each sample names its own snapshot */
+		cx_snapshot_set(ctx, ctl.roots[k]);
 	}
 	ret = vms_sampler_sample(s, sctx);
 	if (ret < 0)
@@ -1080,12 +1082,23 @@ int main(int argc, char **argv)
 
 	ctx = cx_open_root(ctl.nroots ? ctl.roots[0] : NULL);
 	if (ctl.nroots > 1) {
+		struct vms_ctx *last = NULL;
+
 		/* check them all before the first sample */
-		for (size_t i = 1; i < ctl.nroots; i++)
-			vms_ctx_unref(cx_open_root(ctl.roots[i]));
+		for (size_t i = 1; i < ctl.nroots; i++) {
+			vms_ctx_unref(last);
+			last = cx_open_root(ctl.roots[i]);
+		}
+		if (ctl.exact)
+			vs_exact_check_caps();
+		cx_snapshot_banner(ctx, last, &ctl.out);
+		vms_ctx_unref(last);
+	} else {
+		if (ctl.exact)
+			vs_exact_check_caps();
+		cx_snapshot_banner(ctx, NULL, &ctl.out);
 	}
-	if (ctl.exact)
-		vs_exact_check_caps();
+	cx_snapshot_set(ctx, ctl.nroots ? ctl.roots[0] : NULL);
 	if (ctl.mode == MODE_ACTIVITY) {
 		ret = vs_run_activity(&t);
 	} else {

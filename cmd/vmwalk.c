@@ -2381,6 +2381,8 @@ int main(int argc, char **argv)
 				ctl.end &= ~(page_size - 1);
 		}
 	}
+	cx_snapshot_set(ctx, ctl.root);
+	cx_snapshot_banner(ctx, NULL, &ctl.out);
 	switch (ctl.mode) {
 	case M_PAGE:
 		rc = do_page();

@@ -304,4 +304,32 @@ _Noreturn void cx_sampler_error(const struct vms_ctx *ctx, int ret, size_t nroot
 bool cx_report_sampler_missing(const struct vms_sampler *s, cJSON *doc, const int *pids,
 			       size_t npids, bool *said);
 
+/* ---- snapshots: saying that the data is not from the live system ---- */
+/*
+ * "snapshot of HOST taken TIME (kernel K)", or for a series ending at @until
+ * (not NULL) "snapshots of HOST taken TIME to UNTIL (kernel K)": the parts that
+ * are NULL are left out, the others escaped for the terminal.  malloc'd.
+ */
+char *cx_snapshot_text(const char *host, const char *time, const char *until, const char *kernel);
+/* The same from the description of @first (and the time of @last, the end of a
+ * series, or NULL); NULL when @first is live. */
+char *cx_snapshot_phrase(const struct vms_ctx *first, const struct vms_ctx *last);
+/*
+ * The phrase as a line on stdout, for text tables only (not -n, -r, JSON or
+ * OpenMetrics: scripts read those); nothing when live.  Goes before any output.
+ */
+void cx_snapshot_banner(const struct vms_ctx *first, const struct vms_ctx *last,
+			const struct cx_outopts *o);
+/* {"root","time","host","kernel"}, null for what is missing. */
+cJSON *cx_json_snapshot_obj(const char *root, const char *host, const char *time,
+			    const char *kernel);
+/*
+ * The snapshot the output describes from now on: @ctx opened on @root (the
+ * --root argument); live: none.  Every cx_json_doc() then carries it as
+ * "snapshot"; a series sets it at each sample.
+ */
+void cx_snapshot_set(const struct vms_ctx *ctx, const char *root);
+/* Add that "snapshot" member to @obj (nothing when live). */
+void cx_json_add_snapshot(cJSON *obj);
+
 #endif

@@ -448,6 +448,7 @@ cJSON *cx_json_doc(void)
 	cJSON_AddItemToObject(doc, "schema", checked(cJSON_CreateString("vmscope/1")));
 	cJSON_AddItemToObject(doc, "command", checked(cJSON_CreateString(cx_prog)));
 	cJSON_AddItemToObject(doc, "time", checked(cJSON_CreateString(now)));
+	cx_json_add_snapshot(doc);
 	return doc;
 }
 

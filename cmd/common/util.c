@@ -543,3 +543,119 @@ enum cx_format cx_parse_format(const char *arg)
 			return formats[i].format;
 	cx_usage_error("unknown format '%s' (table, raw, json, openmetrics)", arg);
 }
+
+/* ---- snapshots: saying that the data is not from the live system ---- */
+
+/* A description value, escaped for the terminal (NULL stays NULL). */
+static char *snap_clean(const char *s)
+{
+	char *t;
+
+	if (!s)
+		return NULL;
+	t = cx_sanitize(s, strlen(s), false);
+	if (!t)
+		cx_oom();
+	return t;
+}
+
+char *cx_snapshot_text(const char *host, const char *time, const char *until, const char *kernel)
+{
+	char *h = snap_clean(host), *t = snap_clean(time), *u = snap_clean(until);
+	char *k = snap_clean(kernel), *kp = k ? cx_xasprintf(" (kernel %s)", k) : NULL, *s;
+	bool both = t && u;
+
+	/* a description missing a key: that part is left out rather than guessed */
+	s = cx_xasprintf("snapshot%s%s%s%s%s%s%s%s", both ? "s" : "", h ? " of " : "", h ? h : "",
+			 t || u ? " taken " : "",
+			 t ? t :
+			 u ? u :
+			     "",
+			 both ? " to " : "", both ? u : "", kp ? kp : "");
+	free(h);
+	free(t);
+	free(u);
+	free(k);
+	free(kp);
+	return s;
+}
+
+char *cx_snapshot_phrase(const struct vms_ctx *first, const struct vms_ctx *last)
+{
+	if (vms_ctx_is_live(first))
+		return NULL;
+	return cx_snapshot_text(vms_ctx_snapshot_info(first, "host"),
+				vms_ctx_snapshot_info(first, "time"),
+				last ? vms_ctx_snapshot_info(last, "time") : NULL,
+				vms_ctx_snapshot_info(first, "kernel"));
+}
+
+void cx_snapshot_banner(const struct vms_ctx *first, const struct vms_ctx *last,
+			const struct cx_outopts *o)
+{
+	char *s;
+
+	/* scripts read -n, -r, JSON and OpenMetrics: only people get the line */
+	if (o->format != CX_FMT_TABLE || o->noheadings)
+		return;
+	s = cx_snapshot_phrase(first, last);
+	if (!s)
+		return;
+	printf("%s\n", s);
+	free(s);
+}
+
+cJSON *cx_json_snapshot_obj(const char *root, const char *host, const char *time,
+			    const char *kernel)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		cx_oom();
+	cx_json_str(o, "root", root);
+	cx_json_str(o, "time", time);
+	cx_json_str(o, "host", host);
+	cx_json_str(o, "kernel", kernel);
+	return o;
+}
+
+/* The snapshot the output describes now, copied: a series drops each context after its sample. */
+static struct {
+	bool set;
+	char *root, *host, *time, *kernel;
+} cur_snap;
+
+static void cur_snap_clear(void)
+{
+	free(cur_snap.root);
+	free(cur_snap.host);
+	free(cur_snap.time);
+	free(cur_snap.kernel);
+	memset(&cur_snap, 0, sizeof(cur_snap));
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? cx_xstrdup(s) : NULL;
+}
+
+void cx_snapshot_set(const struct vms_ctx *ctx, const char *root)
+{
+	cur_snap_clear();
+	if (!ctx || vms_ctx_is_live(ctx))
+		return;
+	cur_snap.set = true;
+	cur_snap.root = dup_or_null(root ? root : vms_ctx_root(ctx));
+	cur_snap.host = dup_or_null(vms_ctx_snapshot_info(ctx, "host"));
+	cur_snap.time = dup_or_null(vms_ctx_snapshot_info(ctx, "time"));
+	cur_snap.kernel = dup_or_null(vms_ctx_snapshot_info(ctx, "kernel"));
+}
+
+void cx_json_add_snapshot(cJSON *obj)
+{
+	if (!cur_snap.set)
+		return;
+	cJSON_AddItemToObject(obj, "snapshot",
+			      cx_json_snapshot_obj(cur_snap.root, cur_snap.host, cur_snap.time,
+						   cur_snap.kernel));
+}
