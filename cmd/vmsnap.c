@@ -17,7 +17,7 @@
 
 #include "common/common.h"
 #include "config.h"
-#include "vmsnap.h"
+#include "vmsnap/vmsnap.h"
 
 /* The description file, at the top of every snapshot. */
 #define DESCRIPTION SNAPSHOT_DESCRIPTION

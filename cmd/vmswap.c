@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmswap.h"
+#include "vmswap/vmswap.h"
 
 const struct cx_column columns[C__COUNT] = {
 	[C_PID] = { "pid", "PID", CX_INT, "process ID" },

@@ -8,7 +8,7 @@ bad=0
 # The one exception: vmfault -- COMMAND runs the command it was given, at
 # the line that says so.
 if grep -nE '\b(system|popen|execv|execl|execvp|dlopen|process_vm_readv|ptrace)\s*\(' \
-	lib/*.c cmd/*.c cmd/common/*.c |
+	lib/*.c cmd/*.c cmd/*/*.c |
 	grep -v '^cmd/vmfault\.c:[0-9]*:.*/\* the COMMAND vmfault was given \*/$'; then
 	echo "FAIL: lib/ and cmd/ must not run programs, load code or touch a target's memory"
 	bad=1
@@ -18,7 +18,7 @@ if grep -n '"mem"' lib/*.c; then
 	bad=1
 fi
 # a call may span lines: look at the call and the two lines after it
-for f in lib/*.c cmd/*.c cmd/common/*.c; do
+for f in lib/*.c cmd/*.c cmd/*/*.c; do
 	if awk '/[^_a-z](open|openat)\(/ { s = $0; getline a; getline b; s = s a b;
 		if (s !~ /O_CLOEXEC/) { print FILENAME ":" NR ": " $0; bad = 1 } }
 		END { exit !bad }' "$f"; then

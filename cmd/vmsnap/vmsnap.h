@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* vmsnap: what its capture, writer (vmsnap-sink.c) and diff (vmsnap-diff.c) share. */
+/* vmsnap: what its capture, writer (sink.c) and diff (diff.c) share. */
 #ifndef VMSCOPE_VMSNAP_H
 #define VMSCOPE_VMSNAP_H
 
@@ -18,7 +18,7 @@ void vmsnap_diff_columns(FILE *f);
 /* "vmsnap diff ...": @argv[0] is "diff".  Returns the exit status. */
 int vmsnap_diff_main(int argc, char **argv);
 
-/* ---- writing a snapshot (vmsnap-sink.c) ---- */
+/* ---- writing a snapshot (sink.c) ---- */
 
 /* A snapshot being written; the first error stops everything (it is said once). */
 struct sink {
