@@ -729,10 +729,8 @@ static void where_json(cJSON *parent)
 		cx_oom();
 	where_table(&t);
 	for (size_t r = 0; r < t.nrows; r++) {
-		cJSON *m = cJSON_CreateObject();
+		cJSON *m = cx_json_object();
 
-		if (!m)
-			cx_oom();
 		cx_json_row(m, &t, r, true);
 		cJSON_AddItemToArray(arr, m);
 	}
@@ -791,10 +789,8 @@ static void tlb_report_json(cJSON *parent, double dt)
 		cx_oom();
 	for (size_t i = 0; i < ntlbs; i++) {
 		struct tlbval v = { 0 };
-		cJSON *o = cJSON_CreateObject();
+		cJSON *o = cx_json_object();
 
-		if (!o)
-			cx_oom();
 		v.ok = vms_tlb_read(tlbs[i], &v.loads, &v.misses, &v.scaled) == 0;
 		if (ctl.mode == MODE_PIDS)
 			cx_json_int(o, "pid", ctl.pids[i]);
@@ -1114,10 +1110,8 @@ static void json_processes(cJSON *doc, const struct cx_table *t)
 		cx_oom();
 	for (size_t r = 0; r < t->nrows; r++) {
 		const struct cx_cell *tid = &t->cells[r * t->ncols + C_TID];
-		cJSON *o = cJSON_CreateObject();
+		cJSON *o = cx_json_object();
 
-		if (!o)
-			cx_oom();
 		if (!tid->null) {
 			cx_json_int(o, "tid", tid->i);
 			cx_json_row(o, t, r, !ctl.out.output || ctl.out.output_all);
@@ -1547,10 +1541,8 @@ static void report_command(FILE *f, char **argv, int wstatus, const struct rusag
 		if (!a)
 			cx_oom();
 		for (char **p = argv; *p; p++) {
-			cJSON *tmp = cJSON_CreateObject();
+			cJSON *tmp = cx_json_object();
 
-			if (!tmp)
-				cx_oom();
 			cx_json_str(tmp, "a", *p);
 			cJSON_AddItemToArray(a, cJSON_DetachItemFromObject(tmp, "a"));
 			cJSON_Delete(tmp);
@@ -1579,10 +1571,8 @@ static void report_command(FILE *f, char **argv, int wstatus, const struct rusag
 		if (!arr)
 			cx_oom();
 		for (size_t i = 0; i < ntl; i++) {
-			cJSON *o = cJSON_CreateObject();
+			cJSON *o = cx_json_object();
 
-			if (!o)
-				cx_oom();
 			cJSON_AddNumberToObject(o, "t", round(tl[i].t * 1000) / 1000);
 			if (tl[i].have_rate) {
 				double dt = tl[i].t - (i ? tl[i - 1].t : 0);

@@ -939,11 +939,9 @@ static void json_put(cJSON *o, bool open_end)
 
 static void json_mapping(struct pstate *ps, const struct mrow *r)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cx_json_object();
 	char buf[64];
 
-	if (!o)
-		cx_oom();
 	json_hex(o, "start", r->m.start);
 	json_hex(o, "end", r->m.end);
 	cJSON_AddStringToObject(o, "perms", r->m.perms);
@@ -1220,10 +1218,8 @@ static void print_groups(struct pstate *ps, cJSON *proc_obj)
 		if (!arr)
 			cx_oom();
 		for (size_t r = 0; r < t.nrows; r++) {
-			cJSON *g = cJSON_CreateObject();
+			cJSON *g = cx_json_object();
 
-			if (!g)
-				cx_oom();
 			cx_json_row(g, &t, r, true);
 			cJSON_AddItemToArray(arr, g);
 		}
@@ -1486,10 +1482,8 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 		ps.pg_total.known = ps.pg_known;
 	}
 	if (ctl.out.format == CX_FMT_JSON) {
-		cJSON *o = cJSON_CreateObject();
+		cJSON *o = cx_json_object();
 
-		if (!o)
-			cx_oom();
 		cx_json_int(o, "pid", pid);
 		cx_json_int(o, "ppid", pi.ppid);
 		cx_json_u64(o, "uid", pi.uid);
@@ -1570,10 +1564,8 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 	}
 
 	if (ctl.out.format == CX_FMT_JSON) {
-		cJSON *o = cJSON_CreateObject();
+		cJSON *o = cx_json_object();
 
-		if (!o)
-			cx_oom();
 		if (ctl.group != G_NONE)
 			print_groups(&ps, o);
 		else if (ctl.layout)
@@ -1591,9 +1583,7 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 			cJSON_free(s);
 		}
 		cJSON_Delete(o);
-		o = cJSON_CreateObject();
-		if (!o)
-			cx_oom();
+		o = cx_json_object();
 		json_sums(o, &ps.total, "mappings");
 		if (ctl.pages)
 			json_pages(&ps, o, &ps.pg_total);
@@ -1617,10 +1607,8 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 
 skip:
 	if (skipped) {
-		cJSON *s = cJSON_CreateObject();
+		cJSON *s = cx_json_object();
 
-		if (!s)
-			cx_oom();
 		cx_json_int(s, "pid", pid);
 		cJSON_AddStringToObject(s, "reason",
 					ret == -EINVAL ? "kernel thread" : cx_errno_reason(ret));
@@ -1876,7 +1864,7 @@ int main(int argc, char **argv)
 	if (ctl.out.format == CX_FMT_JSON) {
 		char now[40];
 		/* the document streams: its "snapshot" member is printed by hand */
-		cJSON *head = cJSON_CreateObject(), *snap;
+		cJSON *head = cx_json_object(), *snap;
 
 		if (!head)
 			cx_oom();
@@ -1894,9 +1882,7 @@ int main(int argc, char **argv)
 		}
 		cJSON_Delete(head);
 		printf("\"processes\":[");
-		skipped = cJSON_CreateArray();
-		if (!skipped)
-			cx_oom();
+		skipped = cx_json_array();
 	}
 	for (size_t i = 0; i < ctl.npids; i++)
 		if (map_process(ctl.pids[i], &first, skipped) < 0)

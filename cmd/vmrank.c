@@ -698,13 +698,13 @@ static int system_ledger(struct prow *rows, size_t n, size_t skipped)
 		explained += lr[i].bytes;
 
 	if (ctl.out.format == CX_FMT_JSON) {
-		cJSON *doc = cx_json_doc(), *sys = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+		cJSON *doc = cx_json_doc(), *sys = cx_json_object(), *arr = cx_json_array();
 
 		cx_json_str(doc, "root", vms_ctx_root(ctx));
 		cx_json_str(doc, "consistency", "per-file, non-atomic");
 		cx_json_u64(sys, "mem_total", total);
 		for (size_t i = 0; i < nl; i++) {
-			cJSON *o = cJSON_CreateObject();
+			cJSON *o = cx_json_object();
 
 			cx_json_str(o, "name", lr[i].name);
 			cx_json_int(o, "bytes", lr[i].bytes);
@@ -822,7 +822,7 @@ static const char *group_key(const struct prow *r, char *buf, size_t len)
 
 static void json_skipped(cJSON *doc, const struct prow *rows, size_t n)
 {
-	cJSON *arr = cJSON_CreateArray();
+	cJSON *arr = cx_json_array();
 
 	/* named PIDs that were not there at all */
 	for (size_t i = 0; i < ctl.npids; i++) {
@@ -833,7 +833,7 @@ static void json_skipped(cJSON *doc, const struct prow *rows, size_t n)
 			found = rows[j].info->pid == ctl.pids[i];
 		if (found)
 			continue;
-		o = cJSON_CreateObject();
+		o = cx_json_object();
 		cx_json_int(o, "pid", ctl.pids[i]);
 		cx_json_str(o, "file", "stat");
 		cx_json_str(o, "errno", "ESRCH");
@@ -846,7 +846,7 @@ static void json_skipped(cJSON *doc, const struct prow *rows, size_t n)
 
 		if (!rows[i].err)
 			continue;
-		o = cJSON_CreateObject();
+		o = cx_json_object();
 		cx_json_int(o, "pid", rows[i].info->pid);
 		cx_json_str(o, "file", rows[i].errfile ? rows[i].errfile : "smaps_rollup");
 		cx_json_str(o, "errno", cx_errno_name(rows[i].err));
@@ -858,7 +858,7 @@ static void json_skipped(cJSON *doc, const struct prow *rows, size_t n)
 
 static void json_process(cJSON *arr, const struct cx_table *t, size_t row)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cx_json_object();
 	static const int ident[] = { C_PID, C_PPID, C_UID, C_USER, C_COMM, C_CMDLINE, C_STATE };
 
 	for (size_t i = 0; i < sizeof(ident) / sizeof(ident[0]); i++) {
@@ -1537,7 +1537,7 @@ static void json_exact(cJSON *o, struct cx_table *t, size_t r, bool partial)
 
 static void json_exact_notes(cJSON *doc)
 {
-	cJSON *n = cJSON_CreateObject();
+	cJSON *n = cx_json_object();
 
 	cx_json_u64(n, "page_size", xs.page_size);
 	/* not the PFN itself: physical addresses stay out of files others may read */
@@ -1567,7 +1567,7 @@ static int print_result(struct cx_table *t, struct cx_table *out, struct prow *r
 	shown = out->nrows;
 
 	if (ctl.out.format == CX_FMT_JSON) {
-		cJSON *doc = cx_json_doc(), *arr = cJSON_CreateArray();
+		cJSON *doc = cx_json_doc(), *arr = cx_json_array();
 
 		cx_json_str(doc, "root", vms_ctx_root(ctx));
 		cx_json_str(doc, "consistency", "per-file, non-atomic");
@@ -1578,7 +1578,7 @@ static int print_result(struct cx_table *t, struct cx_table *out, struct prow *r
 				json_process(arr, t, r);
 				continue;
 			}
-			o = cJSON_CreateObject();
+			o = cx_json_object();
 			if (ctl.by != BY_MAPPING)
 				cx_json_str(o, "by", bys[ctl.by]);
 			cx_json_str(o, ctl.by == BY_MAPPING ? "name" : "key",
@@ -1588,7 +1588,7 @@ static int print_result(struct cx_table *t, struct cx_table *out, struct prow *r
 			if (ctl.exact)
 				json_exact(o, out, r, xgroup_of(out, r)->partial);
 			if (ctl.tree) {
-				cJSON *mem = cJSON_CreateArray();
+				cJSON *mem = cx_json_array();
 
 				for (size_t i = 0; i < t->nrows; i++)
 					if (strcmp(cx_cell(t, i, C_NAME)->s,
@@ -1604,7 +1604,7 @@ static int print_result(struct cx_table *t, struct cx_table *out, struct prow *r
 							     "groups",
 				      arr);
 		if (ctl.totals) {
-			cJSON *to = cJSON_CreateObject();
+			cJSON *to = cx_json_object();
 
 			size_t tr = add_totals(out, shown);
 

@@ -569,11 +569,9 @@ void vs_text_fixups(struct cx_table *t, bool oom_never)
 cJSON *vs_json_process(cJSON *arr, struct cx_table *t, size_t row, const struct prec *r,
 		       const int *all, size_t nall)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cx_json_object();
 	char buf[16];
 
-	if (!o)
-		cx_oom();
 	cx_json_int(o, "pid", r->pid);
 	cx_json_int(o, "ppid", r->ppid);
 	cx_json_int(o, "uid", r->uid);
@@ -612,9 +610,7 @@ void vs_json_skipped(cJSON *doc, const struct prec *recs, size_t n)
 			found = recs[j].pid == ctl.pids[i];
 		if (found)
 			continue;
-		o = cJSON_CreateObject();
-		if (!o)
-			cx_oom();
+		o = cx_json_object();
 		cx_json_int(o, "pid", ctl.pids[i]);
 		cx_json_str(o, "errno", "ESRCH");
 		cx_json_str(o, "reason", "no such process");
@@ -625,9 +621,7 @@ void vs_json_skipped(cJSON *doc, const struct prec *recs, size_t n)
 
 		if (!recs[i].err)
 			continue;
-		o = cJSON_CreateObject();
-		if (!o)
-			cx_oom();
+		o = cx_json_object();
 		cx_json_int(o, "pid", recs[i].pid);
 		cx_json_str(o, "file", recs[i].errfile);
 		cx_json_str(o, "errno", cx_errno_name(recs[i].err));

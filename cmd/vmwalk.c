@@ -65,7 +65,7 @@ static void json_hex(cJSON *o, const char *key, uint64_t v)
 
 static cJSON *json_obj(cJSON *parent, const char *key)
 {
-	cJSON *o = key ? cJSON_AddObjectToObject(parent, key) : cJSON_CreateObject();
+	cJSON *o = key ? cJSON_AddObjectToObject(parent, key) : cx_json_object();
 
 	if (!o)
 		cx_oom();
@@ -1409,7 +1409,7 @@ static int do_range(void)
 		goto out;
 	if (ctl.pages) {
 		if (ctl.out.format == CX_FMT_JSON) {
-			rw.jpages = cJSON_CreateArray();
+			rw.jpages = cx_json_array();
 			if (!rw.jpages)
 				cx_oom();
 		} else {

@@ -181,6 +181,10 @@ void cx_table_flush(struct cx_table *t, const struct cx_outopts *o, FILE *f);
 
 /* ---- JSON ---- */
 /* {"schema":"vmscope/1","command":prog,"time":...} */
+/* A new JSON object or array; out of memory is a failure (exit 1), never a
+ * document silently missing a member. */
+cJSON *cx_json_object(void);
+cJSON *cx_json_array(void);
 cJSON *cx_json_doc(void);
 /* Add an integer (exact; a string past 2^53), or null. */
 void cx_json_u64(cJSON *obj, const char *key, uint64_t v);

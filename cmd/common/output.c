@@ -439,6 +439,16 @@ static cJSON *checked(cJSON *item)
 	return item;
 }
 
+cJSON *cx_json_object(void)
+{
+	return checked(cJSON_CreateObject());
+}
+
+cJSON *cx_json_array(void)
+{
+	return checked(cJSON_CreateArray());
+}
+
 cJSON *cx_json_doc(void)
 {
 	cJSON *doc = checked(cJSON_CreateObject());

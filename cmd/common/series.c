@@ -94,7 +94,7 @@ static void json_sampler_skipped(cJSON *doc, const struct vms_sampler *s)
 	if (!arr)
 		cx_oom();
 	for (size_t i = 0; i < vms_sampler_missing_count(s); i++) {
-		cJSON *o = cJSON_CreateObject();
+		cJSON *o = cx_json_object();
 		pid_t pid;
 		int err;
 

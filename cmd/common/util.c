@@ -608,10 +608,8 @@ void cx_snapshot_banner(const struct vms_ctx *first, const struct vms_ctx *last,
 cJSON *cx_json_snapshot_obj(const char *root, const char *host, const char *time,
 			    const char *kernel)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cx_json_object();
 
-	if (!o)
-		cx_oom();
 	cx_json_str(o, "root", root);
 	cx_json_str(o, "time", time);
 	cx_json_str(o, "host", host);

@@ -797,24 +797,6 @@ static void print_text(const struct dsnap *os, const struct dsnap *ns, struct dr
 
 /* ---- JSON ---- */
 
-static cJSON *jobj(void)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	if (!o)
-		cx_oom();
-	return o;
-}
-
-static cJSON *jarr(void)
-{
-	cJSON *a = cJSON_CreateArray();
-
-	if (!a)
-		cx_oom();
-	return a;
-}
-
 static void jnull(cJSON *o, const char *key)
 {
 	cJSON_AddItemToObject(o, key, cJSON_CreateNull());
@@ -829,14 +811,14 @@ static cJSON *json_snapshot(const struct dsnap *s)
 static cJSON *json_system(const struct dsnap *os, const struct dsnap *ns)
 {
 	static const char *const keys[S__COUNT] = { "mem_total", "mem_available", "swap_used" };
-	cJSON *o = jobj();
+	cJSON *o = cx_json_object();
 
 	if (os->have_time && ns->have_time)
 		cx_json_int(o, "seconds", (int64_t)difftime(ns->time, os->time));
 	else
 		jnull(o, "seconds");
 	for (int i = 0; i < S__COUNT; i++) {
-		cJSON *v = jobj();
+		cJSON *v = cx_json_object();
 
 		if (os->have_sys[i])
 			cx_json_u64(v, "old", os->sys[i]);
@@ -863,7 +845,7 @@ static void json_figs(cJSON *o, const char *key, const struct dproc *d)
 		jnull(o, key);
 		return;
 	}
-	f = jobj();
+	f = cx_json_object();
 	for (int i = 0; i < F__COUNT; i++)
 		if (d->f.have[i])
 			cx_json_u64(f, fig_names[i], d->f.v[i]);
@@ -888,7 +870,7 @@ static void json_map_side(cJSON *o, const char *key, const struct dmap *m)
 		jnull(o, key);
 		return;
 	}
-	s = jobj();
+	s = cx_json_object();
 	json_hex(s, "start", m->start);
 	json_hex(s, "end", m->end);
 	cx_json_u64(s, "size", m->end - m->start);
@@ -905,12 +887,12 @@ static void json_map_side(cJSON *o, const char *key, const struct dmap *m)
 
 static cJSON *json_mappings(const struct drow *r)
 {
-	cJSON *a = jarr();
+	cJSON *a = cx_json_array();
 
 	for (size_t i = 0; i < r->nmaps; i++) {
 		const struct mrow *m = &r->maps[i];
 		const struct dmap *x = m->n ? m->n : m->o;
-		cJSON *o = jobj(), *d = jobj();
+		cJSON *o = cx_json_object(), *d = cx_json_object();
 
 		json_hex(o, "start", x->start);
 		json_hex(o, "end", x->end);
@@ -934,7 +916,7 @@ static cJSON *json_mappings(const struct drow *r)
 static int print_json(const struct dsnap *os, const struct dsnap *ns, const struct drow *rows,
 		      size_t shown)
 {
-	cJSON *doc = cx_json_doc(), *procs = jarr();
+	cJSON *doc = cx_json_doc(), *procs = cx_json_array();
 
 	cJSON_AddItemToObject(doc, "old", json_snapshot(os));
 	cJSON_AddItemToObject(doc, "new", json_snapshot(ns));
@@ -942,7 +924,7 @@ static int print_json(const struct dsnap *os, const struct dsnap *ns, const stru
 	for (size_t i = 0; i < shown; i++) {
 		const struct drow *r = &rows[i];
 		const struct dproc *d = r->n ? r->n : r->o;
-		cJSON *o = jobj(), *delta = jobj();
+		cJSON *o = cx_json_object(), *delta = cx_json_object();
 
 		cx_json_int(o, "pid", d->pid);
 		cx_json_int(o, "ppid", d->ppid);

@@ -436,11 +436,9 @@ void vs_json_exact_process(cJSON *o, const struct prec *r)
 		cx_oom();
 	for (size_t i = 0; i < r->x->ndevs; i++) {
 		const struct xdev *d = &r->x->devs[i];
-		cJSON *e = cJSON_CreateObject();
+		cJSON *e = cx_json_object();
 		char buf[32];
 
-		if (!e)
-			cx_oom();
 		cx_json_str(e, "name", xdev_name(d, buf, sizeof(buf)));
 		cx_json_int(e, "type_index", d->type);
 		cx_json_u64(e, "swapped", d->swapped);

@@ -190,7 +190,7 @@ static void json_cgroups(cJSON *oom, const struct cgrow *cg, size_t n)
 		cx_oom();
 	for (size_t i = 0; i < n; i++) {
 		const struct vms_cgmem *m = &cg[i].m;
-		cJSON *o = cJSON_CreateObject(), *ev;
+		cJSON *o = cx_json_object(), *ev;
 		bool ok = !cg[i].err, v2 = cg[i].version == 2, have_h;
 		uint64_t h = 0;
 

@@ -264,9 +264,7 @@ static void json_devices(cJSON *doc)
 		const struct dev *d = &sys.devs[i];
 		const struct vms_zram *zr = d->zram;
 
-		o = cJSON_CreateObject();
-		if (!o)
-			cx_oom();
+		o = cx_json_object();
 		cx_json_str(o, "name", d->name);
 		cx_json_str(o, "type", d->type);
 		cx_json_u64(o, "size", d->size);
