@@ -682,23 +682,9 @@ static void print_page_text(const struct space *sp, struct page_info *pi)
 	fact(&t, 0, "state", "%s", state_text(pi));
 	{
 		char buf[128];
-		size_t len = 0;
-		const struct {
-			bool on;
-			const char *name;
-		} bits[] = {
-			{ pi->pme.file, "file page or shared anonymous" },
-			{ pi->pme.exclusive, "exclusively mapped" },
-			{ pi->pme.soft_dirty, "soft-dirty" },
-			{ pi->pme.uffd_wp, "uffd-wp" },
-		};
 
-		buf[0] = '\0';
-		for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
-			if (bits[i].on)
-				len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
-							len ? ", " : "", bits[i].name);
-		fact(&t, 0, "entry flags", "%s", len ? buf : "none");
+		cx_pme_flags(&pi->pme, buf, sizeof(buf));
+		fact(&t, 0, "entry flags", "%s", buf);
 	}
 	if (pi->pme.unknown_bits)
 		fact(&t, 0, "unknown bits", "0x%016" PRIx64, pi->pme.unknown_bits);

@@ -251,6 +251,10 @@ void cx_parallel_join(struct cx_parallel *p);
 void cx_classify(size_t n, const struct vms_mapping *(*at)(size_t i, void *data), void *data,
 		 pid_t pid, const struct vms_thread_sp *sps, size_t nsps, enum vms_kind *kinds);
 
+/* The flags of a pagemap entry in words, "file page or shared anonymous,
+ * exclusively mapped, soft-dirty, uffd-wp", or "none" (vmwalk, vmtop's page map). */
+void cx_pme_flags(const struct vms_pme *pme, char *buf, size_t len);
+
 /* ---- output files (snapshots, reports): whole or not at all ---- */
 /*
  * Write @path through a temporary beside it (PATH.tmpXXXXXX: a file, or a

@@ -526,6 +526,31 @@ void cx_classify(size_t n, const struct vms_mapping *(*at)(size_t i, void *data)
 	cx_strmap_free(code);
 }
 
+void cx_pme_flags(const struct vms_pme *pme, char *buf, size_t len)
+{
+	const struct {
+		bool on;
+		const char *name;
+	} bits[] = {
+		{ pme->file, "file page or shared anonymous" },
+		{ pme->exclusive, "exclusively mapped" },
+		{ pme->soft_dirty, "soft-dirty" },
+		{ pme->uffd_wp, "uffd-wp" },
+	};
+	size_t at = 0;
+
+	snprintf(buf, len, "none");
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		int n;
+
+		if (!bits[i].on || at >= len)
+			continue;
+		n = snprintf(buf + at, len - at, "%s%s", at ? ", " : "", bits[i].name);
+		if (n > 0)
+			at += (size_t)n;
+	}
+}
+
 enum cx_format cx_parse_format(const char *arg)
 {
 	static const struct {

@@ -1303,6 +1303,29 @@ static bool over_budget_locked(const struct vt_model *m)
 	return m->budget_used > 0 && m->budget_used >= m->o.budget * m->o.delay;
 }
 
+/* @secs from now on CLOCK_REALTIME, as pthread's timed waits want it. */
+static struct timespec deadline(double secs)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)secs;
+	ts.tv_nsec += (long)((secs - floor(secs)) * 1e9);
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return ts;
+}
+
+/* Wait on the model's condition at most @secs (a broadcast ends it sooner). */
+static void wait_locked(struct vt_model *m, double secs)
+{
+	struct timespec ts = deadline(secs > 0 ? secs : 0);
+
+	pthread_cond_timedwait(&m->cond, &m->lock, &ts);
+}
+
 static void *worker_main(void *arg)
 {
 	struct vt_model *m = arg;
@@ -1318,20 +1341,8 @@ static void *worker_main(void *arg)
 			m->dirty = false;
 			bump(m);
 		}
-		{
-			struct timespec ts;
-			double t = m->o.delay / 4;
-
-			/* the detail and the map age: look again within a quarter delay */
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += (time_t)t;
-			ts.tv_nsec += (long)((t - floor(t)) * 1e9);
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&m->cond, &m->lock, &ts);
-		}
+		/* the detail and the map age: look again within a quarter delay */
+		wait_locked(m, m->o.delay / 4);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return NULL;
@@ -1343,21 +1354,11 @@ static void *ticker_main(void *arg)
 	double next = now(m);
 
 	for (;;) {
-		struct timespec ts;
-		double wait;
 		bool run;
 
 		pthread_mutex_lock(&m->lock);
 		while (!m->stop && (m->paused || m->done || now(m) < next)) {
-			wait = m->paused || m->done ? 1.0 : next - now(m);
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += (time_t)wait;
-			ts.tv_nsec += (long)((wait - floor(wait)) * 1e9);
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&m->cond, &m->lock, &ts);
+			wait_locked(m, m->paused || m->done ? 1.0 : next - now(m));
 			if (m->paused || m->done)
 				next = now(m);
 		}
@@ -1404,14 +1405,8 @@ int vt_model_start(struct vt_model *m)
 /* Join @t within 200 ms; false when it is still busy (then it is detached). */
 static bool join_briefly(pthread_t t)
 {
-	struct timespec ts;
+	struct timespec ts = deadline(0.2);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += 200000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
 	if (pthread_timedjoin_np(t, NULL, &ts) == 0)
 		return true;
 	pthread_detach(t);

@@ -175,23 +175,9 @@ static void page_facts(struct vt_ui *ui, struct vt_canvas *c, struct facts *fs,
 	fact(fs, "state", VT_A_NORMAL, "%s", vms_page_state_name(pg->pme.state));
 	{
 		char buf[128];
-		size_t len = 0;
-		const struct {
-			bool on;
-			const char *name;
-		} bits[] = {
-			{ pg->pme.file, "file or shared anon" },
-			{ pg->pme.exclusive, "exclusive" },
-			{ pg->pme.soft_dirty, "soft-dirty" },
-			{ pg->pme.uffd_wp, "uffd-wp" },
-		};
 
-		buf[0] = '\0';
-		for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
-			if (bits[i].on)
-				len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
-							len ? ", " : "", bits[i].name);
-		fact(fs, "entry flags", VT_A_NORMAL, "%s", len ? buf : "none");
+		cx_pme_flags(&pg->pme, buf, sizeof(buf));
+		fact(fs, "entry flags", VT_A_NORMAL, "%s", buf);
 	}
 	if (pg->pme.unknown_bits)
 		fact(fs, "unknown bits", VT_A_NORMAL, "0x%016" PRIx64, pg->pme.unknown_bits);
