@@ -1671,6 +1671,24 @@ static void tree_walk(struct vt_row **sorted, size_t n, const size_t *first_chil
 	}
 }
 
+/* The index of @pid in @rows (in PID order, as the model keeps them), or SIZE_MAX. */
+static size_t row_index(const struct vt_row *rows, size_t n, pid_t pid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (rows[mid].pid == pid)
+			return mid;
+		if (rows[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return SIZE_MAX;
+}
+
 int vt_model_rows(struct vt_model *m, const struct vt_query *q, struct vt_rows *out)
 {
 	struct arena a = { 0 };
@@ -1748,24 +1766,28 @@ int vt_model_rows(struct vt_model *m, const struct vt_query *q, struct vt_rows *
 	}
 	if (q->tree) {
 		/* a parent not listed makes its children roots; siblings keep the sort order */
-		size_t *fc = malloc(3 * (n ? n : 1) * sizeof(*fc)), *ns, *tail, k = 0;
+		size_t *fc = malloc(4 * (n ? n : 1) * sizeof(*fc)), *ns, *tail, *pos, k = 0;
 		size_t root = SIZE_MAX, root_tail = SIZE_MAX;
 
 		if (!fc)
 			cx_oom();
 		ns = fc + n;
 		tail = ns + n;
-		for (size_t i = 0; i < n; i++)
+		pos = tail + n; /* pos[index in rows] = index in sorted */
+		for (size_t i = 0; i < n; i++) {
 			fc[i] = ns[i] = tail[i] = SIZE_MAX;
+			pos[(size_t)(sorted[i] - rows)] = i;
+		}
 		for (size_t i = 0; i < n; i++) {
 			size_t par = SIZE_MAX;
 
-			/* the parent's position in sorted order (n is small: a map by PID) */
-			for (size_t j = 0; j < n && sorted[i]->ppid > 0; j++)
-				if (sorted[j]->pid == sorted[i]->ppid && j != i) {
-					par = j;
-					break;
-				}
+			/* the parent's position in sorted order: rows[] is in PID order */
+			if (sorted[i]->ppid > 0 && sorted[i]->ppid != sorted[i]->pid) {
+				size_t ri = row_index(rows, n, sorted[i]->ppid);
+
+				if (ri != SIZE_MAX)
+					par = pos[ri];
+			}
 			if (par == SIZE_MAX) {
 				if (root == SIZE_MAX)
 					root = i;
@@ -1789,11 +1811,7 @@ int vt_model_rows(struct vt_model *m, const struct vt_query *q, struct vt_rows *
 			if (!seen)
 				cx_oom();
 			for (size_t i = 0; i < k; i++)
-				for (size_t j = 0; j < n; j++)
-					if (sorted[j]->pid == out->v[i].pid) {
-						seen[j] = true;
-						break;
-					}
+				seen[pos[row_index(rows, n, out->v[i].pid)]] = true;
 			for (size_t j = 0; j < n && k < n; j++)
 				if (!seen[j])
 					out->v[k++] = *sorted[j];
