@@ -112,13 +112,10 @@ static volatile sig_atomic_t stop_requested;
 /* A COMMAND forked but not yet let go: killed when vmfault fails before it runs. */
 static pid_t held_child;
 
-/* The --output-file being written (its temporary name), removed when vmfault fails. */
-static char *out_tmp;
-
 static _Noreturn void fail_exit(void)
 {
-	if (out_tmp)
-		unlink(out_tmp);
+	/* the --output-file being written, if any: its temporary goes */
+	cx_outfile_abort_all();
 	if (held_child > 0) {
 		kill(held_child, SIGKILL);
 		waitpid(held_child, NULL, 0);
@@ -191,6 +188,7 @@ static const struct pname *names_of(const struct vms_fault_row *r)
 	char key[48];
 	struct pname *n, *old;
 	struct vms_proc *p;
+	int ret;
 
 	names_key(r, key, sizeof(key));
 	n = cx_strmap_find(names_cur, key, strlen(key));
@@ -205,12 +203,18 @@ static const struct pname *names_of(const struct vms_fault_row *r)
 		memset(old, 0, sizeof(*old));
 		return n;
 	}
-	if (vms_proc_open(ctx, r->pid, &p) == 0) {
+	/* out of memory: not "no name", which would print the uid silently */
+	ret = vms_proc_open(ctx, r->pid, &p);
+	if (ret == -ENOMEM)
+		cx_oom();
+	if (ret == 0) {
 		struct vms_proc_info pi;
 
+		ret = vms_proc_info_read(p, VMS_PT_USER | VMS_PT_CMDLINE, &pi);
+		if (ret == -ENOMEM)
+			cx_oom();
 		/* the same process, not a later one with its PID */
-		if (vms_proc_info_read(p, VMS_PT_USER | VMS_PT_CMDLINE, &pi) == 0 &&
-		    pi.start_time == r->start_time) {
+		if (ret == 0 && pi.start_time == r->start_time) {
 			n->user = pi.user ? cx_xstrdup(pi.user) : NULL;
 			n->cmdline = pi.cmdline && *pi.cmdline ? cx_xstrdup(pi.cmdline) : NULL;
 		}
@@ -496,19 +500,19 @@ static void on_mmap(void *data, const struct vms_fault_mmap *m)
 	struct vms_mapping vm = { 0 };
 	struct wmap *w;
 	bool anon = strcmp(m->filename, "//anon") == 0 || !*m->filename;
+	size_t kept = 0;
 
 	(void)data;
 	if (m->len == 0 || m->start + m->len < m->start)
 		return;
-	/* drop what the new mapping replaces */
-	for (size_t i = 0; i < sp->n;) {
-		if (sp->maps[i].start < m->start + m->len && sp->maps[i].end > m->start) {
+	/* drop what the new mapping replaces, keeping the others in order */
+	for (size_t i = 0; i < sp->n; i++) {
+		if (sp->maps[i].start < m->start + m->len && sp->maps[i].end > m->start)
 			free(sp->maps[i].name);
-			sp->maps[i] = sp->maps[--sp->n];
-		} else {
-			i++;
-		}
+		else
+			sp->maps[kept++] = sp->maps[i];
 	}
+	sp->n = kept;
 	vm.start = m->start;
 	vm.end = m->start + m->len;
 	vm.name = anon ? "" : m->filename;
@@ -838,12 +842,20 @@ static void tlb_report_text(FILE *f)
 
 /* ---- one sample: the system line and the process table ---- */
 
+/* Why the last read_vmstat() failed. */
+static int vmstat_err;
+
 static bool read_vmstat(struct vmsnap *v)
 {
 	struct vms_counters *c;
+	int ret;
 
 	memset(v, 0, sizeof(*v));
-	if (vms_vmstat_read(ctx, &c) < 0)
+	ret = vms_vmstat_read(ctx, &c);
+	if (ret == -ENOMEM)
+		cx_oom();
+	vmstat_err = ret;
+	if (ret < 0)
 		return false;
 	for (size_t i = 0; i < NVMKEYS; i++)
 		v->have[i] = vms_counters_find(c, vmkeys[i].key, &v->v[i]) == 0;
@@ -1320,7 +1332,7 @@ static int wait_until(double deadline, int pidfd)
 static int run_sampling(void)
 {
 	struct vms_sampler *s;
-	struct vmsnap v[2];
+	struct vmsnap v[2] = { 0 }; /* no counters until a system view reads them */
 	bool *said = calloc(ctl.npids + 1, sizeof(*said)), partial = false, shown = false;
 	unsigned int flags = ctl.threads ? VMS_SAMPLER_THREADS : 0;
 	double start = cx_mono_now();
@@ -1373,7 +1385,11 @@ static int run_sampling(void)
 		if (ret < 0)
 			cx_sampler_error(ctx, ret, ctl.nroots);
 		if (ctl.mode == MODE_SYSTEM && !read_vmstat(&v[k & 1]))
-			cx_warn("cannot read /proc/vmstat: the system line is left out");
+			cx_warn("cannot read /proc/vmstat: %s%s: the system line is left out",
+				strerror(-vmstat_err),
+				vmstat_err == -ENOENT && vms_ctx_is_live(ctx) ?
+					" (not available in this procfs: subset=pid?)" :
+					"");
 		for (size_t i = 0; i < vms_sampler_count(s); i++)
 			shown |= show_row(vms_sampler_row(s, i));
 		if (ctl.out.format == CX_FMT_OPENMETRICS) {
@@ -1486,44 +1502,45 @@ static void argv_text(char **argv, char *buf, size_t len)
 	}
 }
 
-/* Write to a temporary file beside @path, made 0600; rename it over @path at the end. */
-static FILE *open_output_file(const char *path, char **tmp)
+/*
+ * The report goes to a temporary beside @path, 0600 whatever the umask and
+ * O_CLOEXEC (not the command's to see), renamed over @path when complete.  A
+ * regular file there is replaced, as time -o does; a symlink, a FIFO, a
+ * device or a directory is refused before the command runs: the rename would
+ * replace the node itself (as root, /dev/null).
+ */
+static FILE *open_output_file(const char *path, struct cx_outfile **out)
 {
 	FILE *f;
 	int fd;
 
-	*tmp = cx_xasprintf("%s.XXXXXX", path);
-	fd = mkostemp(*tmp, O_CLOEXEC); /* not the command's to see */
-	if (fd < 0) {
-		cx_warn("%s: %s", path, strerror(errno));
+	*out = cx_outfile_open(path, CX_OUT_FORCE, NULL);
+	if (!*out)
 		exit(CX_EXIT_FAILURE);
+	/* the stream has its own fd: cx_outfile_commit() syncs and closes the other */
+	fd = fcntl(cx_outfile_fd(*out), F_DUPFD_CLOEXEC, 3);
+	f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f) {
+		cx_warn("%s: %s", path, strerror(errno));
+		fail_exit();
 	}
-	f = fdopen(fd, "w");
-	if (!f)
-		cx_oom();
 	return f;
 }
 
-static int close_output_file(FILE *f, const char *path, char *tmp)
+static int close_output_file(FILE *f, struct cx_outfile *out)
 {
-	int ret = 0;
+	int e = 0;
 
-	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0) {
-		cx_warn("%s: %s", path, strerror(errno ? errno : EIO));
-		ret = -1;
+	if (fflush(f) != 0 || ferror(f))
+		e = errno ? errno : EIO;
+	if (fclose(f) != 0 && !e)
+		e = errno;
+	if (e) {
+		cx_warn("%s: write error: %s", cx_outfile_path(out), strerror(e));
+		cx_outfile_abort(out);
+		return -1;
 	}
-	if (fclose(f) != 0 && ret == 0) {
-		cx_warn("%s: %s", path, strerror(errno));
-		ret = -1;
-	}
-	if (ret == 0 && rename(tmp, path) < 0) {
-		cx_warn("%s: %s", path, strerror(errno));
-		ret = -1;
-	}
-	if (ret < 0)
-		unlink(tmp);
-	free(tmp);
-	return ret;
+	return cx_outfile_commit(out);
 }
 
 static void report_command(FILE *f, char **argv, int wstatus, const struct rusage *ru,
@@ -1699,14 +1716,12 @@ static int run_command(void)
 	pid_t child, w;
 	ssize_t n;
 	FILE *f = stderr;
-	char *tmp = NULL;
+	struct cx_outfile *out = NULL;
 
 	if (!vms_ctx_is_live(ctx))
 		cx_usage_error("a COMMAND runs on the live system, not with --root");
-	if (ctl.output_file) {
-		f = open_output_file(ctl.output_file, &tmp);
-		out_tmp = tmp;
-	}
+	if (ctl.output_file)
+		f = open_output_file(ctl.output_file, &out);
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
 		cx_warn("pipe: %s", strerror(errno));
 		return CX_EXIT_FAILURE;
@@ -1762,11 +1777,9 @@ static int run_command(void)
 		else
 			cx_warn("cannot run '%s': %s", c, strerror(e));
 		free(c);
-		if (tmp) {
+		if (out) {
 			fclose(f);
-			unlink(tmp);
-			free(tmp);
-			out_tmp = NULL;
+			cx_outfile_abort(out);
 		}
 		return rc;
 	}
@@ -1855,8 +1868,7 @@ static int run_command(void)
 		close(pidfd);
 	vms_sampler_free(s);
 	free(tl);
-	out_tmp = NULL;
-	if (tmp && close_output_file(f, ctl.output_file, tmp) < 0)
+	if (out && close_output_file(f, out) < 0)
 		return CX_EXIT_FAILURE;
 	fflush(stderr);
 	if (WIFEXITED(wstatus))
@@ -1886,6 +1898,8 @@ int main(int argc, char **argv)
 	int c, ret;
 
 	cx_init("vmfault");
+	/* an exit on any error path leaves no half-written --output-file temporary */
+	atexit(cx_outfile_abort_all);
 	/* "+": options end at the first non-option, the COMMAND */
 	while ((c = getopt_long(argc, argv, "+" CX_OUTPUT_SHORTOPTS "p:Ti:c:N:hV", longopts,
 				NULL)) != -1) {

@@ -377,6 +377,7 @@ struct pstate {
 	struct cx_column *pcols; /* the columns, "n/a" ones turned into text */
 	struct pcount pg_total;
 	bool pages_gone; /* the process exited during a page walk */
+	int pages_err; /* a page walk failed (-EIO...): the page counts are partial */
 };
 
 static void mrow_free(struct mrow *r)
@@ -526,13 +527,15 @@ static void pages_open(struct pstate *ps, uint64_t addr)
 
 	ps->pg_known = 0;
 	ret = vms_pagemap_open(ps->p, &ps->pm);
-	if (ret == 0) {
+	if (ret >= 0) {
 		ret = vms_pagewalk_open(ps->pm, addr, addr, VMS_WALK_ENTRIES, &w);
 		if (ret < 0) {
 			vms_pagemap_close(ps->pm);
 			ps->pm = NULL;
 		}
 	}
+	if (ret == -ENOMEM)
+		cx_oom();
 	if (ret < 0) {
 		snprintf(ps->pm_why, sizeof(ps->pm_why), "cannot read pagemap: %s%s",
 			 strerror(-ret), cx_errno_hint(ret));
@@ -671,6 +674,8 @@ static void walk_pages(struct pstate *ps, struct mrow *r)
 		    (c->known & (1u << PG_ACTIVE))) {
 			int err = count_kflags(c, run.entries, n, zero_kf);
 
+			if (err == -ENOMEM)
+				cx_oom();
 			if (err < 0) {
 				uint32_t lost = PG_LRU | (zero_kf ? 1u << PG_ZERO : 0);
 
@@ -687,6 +692,10 @@ static void walk_pages(struct pstate *ps, struct mrow *r)
 	if (ret == 0)
 		return;
 fail:
+	if (ret == -ENOMEM)
+		cx_oom();
+	if (!ps->pages_err)
+		ps->pages_err = ret;
 	c->known = 0;
 	c->own_unknown = PG_ALL;
 	snprintf(c->why, sizeof(c->why), "page walk: %s", strerror(-ret));
@@ -1456,9 +1465,16 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 	ps.hold = calloc(HOLD_MAX, sizeof(*ps.hold));
 	if (!ps.code || !ps.hold)
 		cx_oom();
-	if (vms_proc_exe(ps.p, &ps.exe) < 0)
+	/* without them the kinds are guessed less well: not for lack of memory */
+	ret = vms_proc_exe(ps.p, &ps.exe);
+	if (ret == -ENOMEM)
+		cx_oom();
+	if (ret < 0)
 		ps.exe = NULL;
-	if (vms_proc_thread_sps(ps.p, &ps.sps, &ps.nsps) < 0)
+	ret = vms_proc_thread_sps(ps.p, &ps.sps, &ps.nsps);
+	if (ret == -ENOMEM)
+		cx_oom();
+	if (ret < 0)
 		ps.nsps = 0;
 	if (ctl.group != G_NONE) {
 		ps.groups = cx_strmap_new(sizeof(struct group_val));
@@ -1513,22 +1529,24 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 	if (!ctl.layout && ctl.group == G_NONE && ctl.out.format != CX_FMT_JSON) {
 		/* the page columns only with --pages (not in --output-all without it) */
 		size_t n = ctl.pages ? ncols : first_pg_col;
+		struct cx_column *pcols = malloc(ncols * sizeof(*pcols));
 
-		ps.pcols = malloc(ncols * sizeof(*ps.pcols));
-		if (!ps.pcols)
+		if (!pcols)
 			cx_oom();
-		memcpy(ps.pcols, cols, ncols * sizeof(*ps.pcols));
+		memcpy(pcols, cols, ncols * sizeof(*pcols));
 		for (int i = 0; ctl.pages && i < PG__COUNT; i++)
 			if (!(ps.pg_known & (1u << i)))
-				ps.pcols[first_pg_col + (size_t)i].type = CX_STR;
-		cx_table_init(&ps.t, ps.pcols, n, ctl.pages ? DEFAULTS_PAGES : DEFAULTS, &ctl.out);
+				pcols[first_pg_col + (size_t)i].type = CX_STR;
+		cx_table_init(&ps.t, pcols, n, ctl.pages ? DEFAULTS_PAGES : DEFAULTS, &ctl.out);
 		if (ctl.extended && !ctl.out.output) {
 			struct cx_outopts o = ctl.out;
 
 			cx_table_free(&ps.t);
 			o.output = NULL;
-			cx_table_init(&ps.t, ps.pcols, n, ctl.pages ? defaults_xp : defaults_x, &o);
+			cx_table_init(&ps.t, pcols, n, ctl.pages ? defaults_xp : defaults_x, &o);
 		}
+		/* the table's columns: freed with ps, once the table is */
+		ps.pcols = pcols;
 		if (ctl.out.sort) {
 			ps.sorted = true;
 			ps.sort_col =
@@ -1562,6 +1580,9 @@ static int map_process(pid_t pid, bool *first_out, cJSON *skipped)
 		if (ret >= 0)
 			ret = -ESRCH;
 	}
+	/* a walk that failed: said with its mapping; the result is not whole */
+	if (ps.pages_err && ret >= 0)
+		ret = ps.pages_err;
 
 	if (ctl.out.format == CX_FMT_JSON) {
 		cJSON *o = cx_json_object();
@@ -1610,6 +1631,9 @@ skip:
 		cJSON *s = cx_json_object();
 
 		cx_json_int(s, "pid", pid);
+		/* the errno as vmrank and vmswap give it: EACCES and EPERM are told apart */
+		if (ret != -EINVAL)
+			cJSON_AddStringToObject(s, "errno", cx_errno_name(ret));
 		cJSON_AddStringToObject(s, "reason",
 					ret == -EINVAL ? "kernel thread" : cx_errno_reason(ret));
 		cJSON_AddItemToArray(skipped, s);

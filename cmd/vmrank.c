@@ -184,8 +184,10 @@ struct prow {
 	int err; /* reading its memory: 0 or -errno */
 	const char *errfile; /* the file behind err; NULL: smaps_rollup */
 	size_t group; /* --exact: index in xgroups */
-	bool walk_cut; /* --exact: exited during its page walk */
+	bool walk_cut; /* --exact: exited during its page walk, or walk_err */
+	int walk_err; /* --exact: the walk failed (-EIO...), not an exit */
 	bool named;
+	bool taken; /* a background read given to a row of the table */
 	bool no_mm; /* kernel thread: no address space */
 	char *program; /* --by program key */
 	struct cx_strmap *maps; /* --by mapping: name -> struct mfig */
@@ -331,12 +333,12 @@ static void add_dyn(const char *item, size_t len, void *data)
 			char *name = strdup(snake), *hdr = strdup(snake);
 
 			if (!name || !hdr)
-				exit(CX_EXIT_FAILURE);
+				cx_oom();
 			for (char *h = hdr; *h; h++)
 				*h = (char)(*h >= 'a' && *h <= 'z' ? *h - 32 : *h);
 			columns[ncolumns] =
 				(struct cx_column){ name, hdr, CX_SIZE, "smaps_rollup key" };
-			col_key[ncolumns] = strdup(key);
+			col_key[ncolumns] = cx_xstrdup(key);
 			ncolumns++;
 			return;
 		}
@@ -398,7 +400,8 @@ static void read_one(size_t i, void *data)
 		const struct vms_mapping *m;
 
 		r->maps = cx_strmap_new(sizeof(struct mfig));
-		if (vms_maps_open(p, VMS_MAPS_SMAPS, &it) == 0) {
+		ret = vms_maps_open(p, VMS_MAPS_SMAPS, &it);
+		if (ret == 0) {
 			while (vms_maps_next(it, &m) > 0) {
 				const char *name = m->name_len ? m->name : "[anon]";
 				size_t nlen = m->name_len ? m->name_len : 6;
@@ -418,9 +421,15 @@ static void read_one(size_t i, void *data)
 				if (vms_counters_get(m->counters, VMS_KEY_SWAP_PSS, &v) == 0)
 					f->swap_pss += v;
 			}
-			if (vms_maps_finish(it) < 0)
-				r->err = -ESRCH;
+			/* the real reason: ENOMEM or EIO is not "vanished" */
+			ret = vms_maps_finish(it);
 			vms_maps_close(it);
+			if (ret < 0) {
+				r->err = ret;
+				r->errfile = "smaps";
+			}
+		} else if (ret == -ENOMEM) {
+			r->err = ret;
 		}
 	}
 	vms_proc_close(p);
@@ -820,24 +829,46 @@ static const char *group_key(const struct prow *r, char *buf, size_t len)
 	}
 }
 
+/*
+ * Processes denied (EACCES, EPERM) that libproc2 left out of the table: the
+ * stderr summary counts them, so "skipped" lists them too.
+ */
+static struct untabled {
+	pid_t pid;
+	int err;
+} * untabled_procs;
+static size_t n_untabled, cap_untabled;
+
 static void json_skipped(cJSON *doc, const struct prow *rows, size_t n)
 {
 	cJSON *arr = cx_json_array();
+
+	for (size_t i = 0; i < n_untabled; i++) {
+		cJSON *o = cx_json_object();
+
+		cx_json_int(o, "pid", untabled_procs[i].pid);
+		cx_json_str(o, "file", "stat");
+		cx_json_str(o, "errno", cx_errno_name(untabled_procs[i].err));
+		cx_json_str(o, "reason", cx_errno_reason(untabled_procs[i].err));
+		cJSON_AddItemToArray(arr, o);
+	}
 
 	/* named PIDs that were not there at all */
 	for (size_t i = 0; i < ctl.npids; i++) {
 		bool found = false;
 		cJSON *o;
+		int err;
 
 		for (size_t j = 0; j < n && !found; j++)
 			found = rows[j].info->pid == ctl.pids[i];
 		if (found)
 			continue;
+		err = cx_missing_errno(ctx, ctl.pids[i]);
 		o = cx_json_object();
 		cx_json_int(o, "pid", ctl.pids[i]);
 		cx_json_str(o, "file", "stat");
-		cx_json_str(o, "errno", "ESRCH");
-		cx_json_str(o, "reason", "no such process");
+		cx_json_str(o, "errno", cx_errno_name(err));
+		cx_json_str(o, "reason", cx_errno_reason(err));
 		cJSON_AddItemToArray(arr, o);
 	}
 
@@ -1062,8 +1093,8 @@ static void xbatch_flush(struct xbatch *b)
 	b->n = 0;
 }
 
-/* Walk one mapping; false when the process exited during the walk. */
-static bool walk_mapping(struct vms_pagemap *pm, const struct vms_mapping *m, struct xbatch *b)
+/* Walk one mapping: 0, -ESRCH when the process exited during the walk, or the error. */
+static int walk_mapping(struct vms_pagemap *pm, const struct vms_mapping *m, struct xbatch *b)
 {
 	struct vms_pagewalk *w;
 	struct vms_page_run run;
@@ -1072,7 +1103,7 @@ static bool walk_mapping(struct vms_pagemap *pm, const struct vms_mapping *m, st
 
 	ret = vms_pagewalk_open(pm, m->start, m->end, VMS_WALK_ENTRIES, &w);
 	if (ret < 0)
-		return ret != -ESRCH;
+		return ret;
 	while ((ret = vms_pagewalk_next(w, &run)) > 0) {
 		size_t n;
 
@@ -1092,10 +1123,10 @@ static bool walk_mapping(struct vms_pagemap *pm, const struct vms_mapping *m, st
 				xbatch_flush(b);
 		}
 	}
-	if (ret < 0 || vms_pagewalk_finish(w) < 0)
+	if (ret == 0 && vms_pagewalk_finish(w) < 0)
 		complete = false;
 	vms_pagewalk_close(w);
-	return complete;
+	return ret < 0 ? ret : complete ? 0 : -ESRCH;
 }
 
 static void walk_one(size_t i, void *data)
@@ -1121,19 +1152,26 @@ static void walk_one(size_t i, void *data)
 	if (ret < 0)
 		goto close_pagemap;
 	b.pfn = malloc(XBATCH * sizeof(*b.pfn));
-	if (!b.pfn) {
-		cx_warn("out of memory");
-		exit(CX_EXIT_FAILURE);
-	}
+	if (!b.pfn)
+		cx_oom();
 	while ((ret = vms_maps_next(it, &m)) > 0) {
 		/* [vsyscall] lies in the kernel's half: no pagemap behind it */
 		if (m->start >> 63)
 			continue;
-		if (!walk_mapping(pm, m, &b))
+		ret = walk_mapping(pm, m, &b);
+		if (ret == -ENOMEM)
+			cx_oom();
+		if (ret < 0)
 			r->walk_cut = true;
+		if (ret < 0 && ret != -ESRCH && !r->walk_err)
+			r->walk_err = ret;
 	}
+	if (ret == -ENOMEM)
+		cx_oom();
 	if (ret < 0 || vms_maps_finish(it) < 0)
 		r->walk_cut = true;
+	if (ret < 0 && ret != -ESRCH && !r->walk_err)
+		r->walk_err = ret;
 	xbatch_flush(&b);
 	free(b.pfn);
 	vms_maps_close(it);
@@ -1172,7 +1210,8 @@ static void lookup_group(size_t i, void *data)
 	if (!g->set.count)
 		return;
 	ret = vms_kpage_open(ctx, &k);
-	pfn = malloc(5 * XCHUNK * sizeof(*pfn));
+	/* zeroed: no slot that a lookup left alone is ever read uninitialised */
+	pfn = calloc(5 * XCHUNK, sizeof(*pfn));
 	fidx = malloc(XCHUNK * sizeof(*fidx));
 	if (ret < 0 || !pfn || !fidx) {
 		cx_warn("out of memory");
@@ -1324,16 +1363,22 @@ static void exact_run(struct prow *rows, size_t nrows)
 /* Report the processes that exited during their walk; true if one was named. */
 static bool exact_report_cut(const struct prow *rows, size_t n)
 {
-	size_t cut = 0;
+	size_t cut = 0, failed = 0;
 	bool named = false;
 
 	for (size_t i = 0; i < n; i++) {
 		if (!rows[i].walk_cut || rows[i].err)
 			continue;
-		if (rows[i].named) {
+		if (rows[i].named && rows[i].walk_err) {
+			cx_warn("pid %d: page walk: %s: the figures of its group are partial",
+				rows[i].pid, strerror(-rows[i].walk_err));
+			named = true;
+		} else if (rows[i].named) {
 			cx_warn("pid %d exited during its page walk: the figures of its group are partial",
 				rows[i].pid);
 			named = true;
+		} else if (rows[i].walk_err) {
+			failed++;
 		} else {
 			cut++;
 		}
@@ -1341,6 +1386,10 @@ static bool exact_report_cut(const struct prow *rows, size_t n)
 	if (cut)
 		cx_warn("%zu %s exited during the page walk: the figures of their groups are partial",
 			cut, cut == 1 ? "process" : "processes");
+	if (failed)
+		cx_warn("%zu %s could not be walked (read error): the figures of their groups are "
+			"partial",
+			failed, failed == 1 ? "process" : "processes");
 	return named;
 }
 
@@ -1435,15 +1484,21 @@ static void exact_free(void)
 	cx_strmap_free(xs.by_key);
 }
 
-static void report_skipped(const struct prow *rows, size_t n)
+/* @untabled: processes denied (EACCES, EPERM) that are not in the table at all. */
+static void report_skipped(const struct prow *rows, size_t n, const size_t untabled[2])
 {
-	size_t denied = 0, eperm = 0, vanished = 0, missing = 0, other = 0;
+	size_t denied = untabled[0], eperm = untabled[1], vanished = 0, missing = 0, other = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		int e = rows[i].err;
 
 		if (!e)
 			continue;
+		/* not the process's fault: the ranking would silently lack it */
+		if (e == -ENOMEM)
+			cx_oom();
+		if (e == -EMFILE || e == -ENFILE)
+			cx_fd_exhausted(e);
 		if (rows[i].named) {
 			cx_proc_error(rows[i].info->pid,
 				      rows[i].errfile ? rows[i].errfile : "smaps_rollup", e);
@@ -1753,6 +1808,7 @@ int main(int argc, char **argv)
 	struct vms_ptable *pt;
 	struct prow *rows;
 	size_t nrows = 0, skipped = 0, ok_rows = 0, npre = 0;
+	size_t untabled[2] = { 0, 0 };
 	struct prow *pre = NULL;
 	struct cx_parallel *bg = NULL;
 	struct cx_table t, gt;
@@ -1801,13 +1857,16 @@ int main(int argc, char **argv)
 			char *s = strdup(optarg), *save = NULL;
 
 			if (!s)
-				return CX_EXIT_FAILURE;
+				cx_oom();
 			for (char *u = strtok_r(s, ",", &save); u; u = strtok_r(NULL, ",", &save)) {
 				ctl.users = realloc(ctl.users, (ctl.nusers + 1) * sizeof(char *));
 				if (!ctl.users)
-					return CX_EXIT_FAILURE;
-				ctl.users[ctl.nusers++] = u;
+					cx_oom();
+				ctl.users[ctl.nusers] = strdup(u);
+				if (!ctl.users[ctl.nusers++])
+					cx_oom();
 			}
+			free(s);
 			if (!ctl.nusers)
 				cx_usage_error("empty user list");
 			break;
@@ -1866,6 +1925,9 @@ int main(int argc, char **argv)
 		return CX_EXIT_FAILURE;
 	add_dynamic_columns();
 	check_exact_columns();
+	/* a bad --sort is a usage error before any process is read or anything printed */
+	if (!ctl.system)
+		(void)sort_column();
 	if (ctl.exact)
 		exact_check_caps();
 	cx_snapshot_set(ctx, ctl.root);
@@ -1889,7 +1951,7 @@ int main(int argc, char **argv)
 		if (vms_pids_read(ctx, &pids, &npre) == 0) {
 			pre = calloc(npre + 1, sizeof(*pre));
 			if (!pre)
-				return CX_EXIT_FAILURE;
+				cx_oom();
 			for (size_t i = 0; i < npre; i++)
 				pre[i].pid = pids[i];
 			free(pids);
@@ -1901,12 +1963,18 @@ int main(int argc, char **argv)
 		cx_parallel_join(bg);
 	if (ret < 0) {
 		cx_warn("cannot read the process table: %s", strerror(-ret));
+		for (size_t i = 0; i < npre && pre; i++) {
+			vms_counters_free(pre[i].roll);
+			free(pre[i].program);
+			cx_strmap_free(pre[i].maps);
+		}
+		free(pre);
 		vms_ctx_unref(ctx);
 		return CX_EXIT_FAILURE;
 	}
 	rows = calloc(vms_ptable_count(pt) + 1, sizeof(*rows));
 	if (!rows)
-		return CX_EXIT_FAILURE;
+		cx_oom();
 	for (size_t i = 0; i < vms_ptable_count(pt); i++) {
 		const struct vms_proc_info *pi = vms_ptable_get(pt, i);
 		bool named;
@@ -1929,7 +1997,7 @@ int main(int argc, char **argv)
 		for (size_t j = 0; j < nrows && !found; j++)
 			found = rows[j].info->pid == ctl.pids[i];
 		if (!found) {
-			cx_proc_error(ctl.pids[i], "stat", -ESRCH);
+			cx_proc_error(ctl.pids[i], "stat", cx_missing_errno(ctx, ctl.pids[i]));
 			partial = true;
 		}
 	}
@@ -1940,6 +2008,8 @@ int main(int argc, char **argv)
 			struct prow key = { .pid = rows[i].pid }, *hit;
 
 			hit = bsearch(&key, pre, npre, sizeof(*pre), cmp_prow_pid);
+			if (hit)
+				hit->taken = true;
 			if (!hit || rows[i].no_mm)
 				continue;
 			rows[i].done = true;
@@ -1952,6 +2022,19 @@ int main(int argc, char **argv)
 			hit->maps = NULL;
 		}
 		for (size_t i = 0; i < npre; i++) {
+			/* libproc2 leaves out what it could not open: the readers tell why */
+			if (pre[i].err == -ENOMEM)
+				cx_oom();
+			if (pre[i].err == -EMFILE || pre[i].err == -ENFILE)
+				cx_fd_exhausted(pre[i].err);
+			/* left out of the table for the same reason (hidepid=1): counted */
+			if (!pre[i].taken && (pre[i].err == -EACCES || pre[i].err == -EPERM)) {
+				untabled[pre[i].err == -EPERM]++;
+				untabled_procs = cx_grow(untabled_procs, n_untabled + 1,
+							 &cap_untabled, sizeof(*untabled_procs));
+				untabled_procs[n_untabled].pid = pre[i].pid;
+				untabled_procs[n_untabled++].err = pre[i].err;
+			}
 			vms_counters_free(pre[i].roll);
 			free(pre[i].program);
 			cx_strmap_free(pre[i].maps);
@@ -1982,7 +2065,7 @@ int main(int argc, char **argv)
 			if (rows[i].named)
 				partial = true;
 		}
-	report_skipped(rows, nrows);
+	report_skipped(rows, nrows, untabled);
 
 	if (ctl.system) {
 		status = system_ledger(rows, nrows, skipped);

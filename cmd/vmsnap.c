@@ -464,7 +464,10 @@ static void capture_proc(struct pcap *c)
 		grab_threads(c, p, dir);
 	/* a zombie leader has no exe any more (ESRCH too): whether the process is gone
 	 * is for the check at the end to say */
-	if (vms_proc_exe(p, &exe) == 0)
+	ret = vms_proc_exe(p, &exe);
+	if (ret == -ENOMEM)
+		cx_oom();
+	if (ret == 0)
 		add_file(c, cx_xasprintf("%s/exe", dir), exe, strlen(exe), true, -1);
 	for (size_t i = 0; i < 3; i++) {
 		static const char *const more[] = { "oom_score", "oom_score_adj", "cgroup" };
@@ -473,7 +476,10 @@ static void capture_proc(struct pcap *c)
 		if (ret == -ESRCH)
 			goto cut;
 	}
-	if (vms_proc_memcg(p, &c->memcg, &c->memcg_version) < 0)
+	ret = vms_proc_memcg(p, &c->memcg, &c->memcg_version);
+	if (ret == -ENOMEM)
+		cx_oom();
+	if (ret < 0)
 		c->memcg = NULL;
 	/*
 	 * A process that exits while a file is read makes the kernel end that
@@ -526,6 +532,9 @@ static int copy_root_file(struct sink *s, const char *rel)
 	size_t len;
 	int ret = read_all(vms_ctx_openat(ctx, rel, 0), &data, &len);
 
+	/* absent because we had no fd left is not absent */
+	if (ret == -EMFILE || ret == -ENFILE)
+		cx_fd_exhausted(ret);
 	if (ret < 0)
 		return ret;
 	sink_file(s, rel, data, len);
@@ -617,8 +626,11 @@ static void capture_zram(struct sink *s)
 {
 	static const char *const files[] = { "disksize", "comp_algorithm", "mm_stat" };
 	struct vms_zrams *z;
+	int ret = vms_zram_read(ctx, &z);
 
-	if (vms_zram_read(ctx, &z) < 0)
+	if (ret == -ENOMEM)
+		cx_oom();
+	if (ret < 0)
 		return;
 	for (size_t i = 0; i < vms_zram_count(z) && !s->err; i++) {
 		char *dir = cx_xasprintf("sys/block/%s", vms_zram_get(z, i)->name);
@@ -652,7 +664,7 @@ static bool passwd_field_ok(const char *f)
 static void capture_passwd(struct sink *s, uint32_t *uids, size_t n)
 {
 	char *text = NULL, buf[16384];
-	size_t len = 0;
+	size_t len = 0, written = 0;
 	FILE *f;
 
 	if (!n)
@@ -666,15 +678,23 @@ static void capture_passwd(struct sink *s, uint32_t *uids, size_t n)
 
 		if (i && uids[i] == uids[i - 1])
 			continue;
-		if (getpwuid_r(uids[i], &pw, buf, sizeof(buf), &res) != 0 || !res)
+		int e = getpwuid_r(uids[i], &pw, buf, sizeof(buf), &res);
+
+		/* a user left out would be shown by uid, silently */
+		if (e == ENOMEM)
+			cx_oom();
+		if (e || !res)
 			continue;
 		if (!passwd_field_ok(pw.pw_name) || !passwd_field_ok(pw.pw_gecos) ||
 		    !passwd_field_ok(pw.pw_dir) || !passwd_field_ok(pw.pw_shell))
 			continue;
 		fprintf(f, "%s:x:%u:%u:%s:%s:%s\n", pw.pw_name, (unsigned int)pw.pw_uid,
 			(unsigned int)pw.pw_gid, pw.pw_gecos, pw.pw_dir, pw.pw_shell);
+		written++;
 	}
-	if (fclose(f) != 0)
+	/* glibc's fclose() of a memory stream says 0 even when its last
+	 * allocation failed and the text is lost */
+	if (fclose(f) != 0 || (written && (!text || !len)))
 		cx_oom();
 	if (len)
 		sink_file(s, "etc/passwd", text, len);
@@ -755,20 +775,34 @@ static void rfc3339(time_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Append " PID,PID..." of the processes in state @st to @f; false when there are none. */
+/*
+ * At most this many PIDs in each list: the description must stay below the
+ * 64 KiB the reader takes (100,000 PIDs named that all vanished made a
+ * snapshot no command could open: hazard A6).
+ */
+#define PID_LIST_MAX 2000
+
+/* Append " PID,PID..." of the processes in state @st to @f, then ",+N" for the N
+ * more past PID_LIST_MAX; false when there are none. */
 static bool pid_list(FILE *f, const char *key, const struct pcap *caps, size_t n, enum pstate st)
 {
-	bool any = false;
+	size_t shown = 0, more = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (caps[i].state != st)
 			continue;
-		fprintf(f, "%s%d", any ? "," : key, (int)caps[i].pid);
-		any = true;
+		if (shown == PID_LIST_MAX) {
+			more++;
+			continue;
+		}
+		fprintf(f, "%s%d", shown ? "," : key, (int)caps[i].pid);
+		shown++;
 	}
-	if (any)
+	if (more)
+		fprintf(f, ",+%zu", more);
+	if (shown)
 		fputc('\n', f);
-	return any;
+	return shown > 0;
 }
 
 static void write_description(struct sink *s, time_t when, const struct pcap *caps, size_t n)
@@ -799,7 +833,8 @@ static void write_description(struct sink *s, time_t when, const struct pcap *ca
 	pid_list(f, "partial ", caps, n, P_PARTIAL);
 	pid_list(f, "denied ", caps, n, P_DENIED);
 	fprintf(f, "tool vmsnap %s\n", VMSCOPE_VERSION);
-	if (fclose(f) != 0)
+	/* as in capture_passwd(): a lost text is said by no return value */
+	if (fclose(f) != 0 || !text || !len)
 		cx_oom();
 	sink_file(s, DESCRIPTION, text, len);
 	free(text);
@@ -939,8 +974,24 @@ static int capture(void)
 	}
 	free(all);
 
-	if (!sink_open(&s, ctl.out, ctl.force, now))
+	{
+		/*
+		 * glibc aborts when it cannot allocate the name service's set-up
+		 * (capture_passwd): have that happen, if at all, before there is
+		 * a temporary file to leave behind.
+		 */
+		struct passwd pw, *res;
+		char pwbuf[4096];
+
+		if (getpwuid_r(getuid(), &pw, pwbuf, sizeof(pwbuf), &res) == ENOMEM)
+			cx_oom();
+	}
+	if (!sink_open(&s, ctl.out, ctl.force, now)) {
+		free(caps);
+		free(uids);
+		vms_ctx_unref(ctx);
 		return CX_EXIT_FAILURE;
+	}
 	show_progress = !ctl.quiet && isatty(STDERR_FILENO);
 	copy_root_file(&s, "proc/meminfo");
 	copy_root_file(&s, "proc/vmstat");
@@ -956,6 +1007,13 @@ static int capture(void)
 		struct pcap *c = &caps[i];
 
 		capture_proc(c);
+		/* not the process's fault: now, while the temporary can still go */
+		if (c->err == -ENOMEM || c->mem_err == -ENOMEM)
+			cx_oom();
+		if (c->err == -EMFILE || c->err == -ENFILE)
+			cx_fd_exhausted(c->err);
+		if (c->mem_err == -EMFILE || c->mem_err == -ENFILE)
+			cx_fd_exhausted(c->mem_err);
 		if (c->state == P_OK || c->state == P_PARTIAL) {
 			write_proc(&s, c);
 			if (c->have_uid)

@@ -136,6 +136,8 @@ const char *vs_file_reason(int err)
 {
 	if (err == -ENOENT && !vms_ctx_is_live(ctx))
 		return "not in the snapshot";
+	if (err == -ENOENT)
+		return "No such file or directory (not available in this procfs: subset=pid?)";
 	return strerror(-err);
 }
 
@@ -227,7 +229,10 @@ void vs_read_details(size_t i, void *data)
 		char *path;
 		int version;
 
-		if (vms_proc_memcg(p, &path, &version) == 0) {
+		ret = vms_proc_memcg(p, &path, &version);
+		if (ret == -ENOMEM)
+			cx_oom();
+		if (ret == 0) {
 			r->cgroup = path;
 			r->cg_version = version;
 		}
@@ -605,15 +610,17 @@ void vs_json_skipped(cJSON *doc, const struct prec *recs, size_t n)
 	for (size_t i = 0; i < ctl.npids; i++) {
 		bool found = false;
 		cJSON *o;
+		int err;
 
 		for (size_t j = 0; j < n && !found; j++)
 			found = recs[j].pid == ctl.pids[i];
 		if (found)
 			continue;
+		err = cx_missing_errno(ctx, ctl.pids[i]);
 		o = cx_json_object();
 		cx_json_int(o, "pid", ctl.pids[i]);
-		cx_json_str(o, "errno", "ESRCH");
-		cx_json_str(o, "reason", "no such process");
+		cx_json_str(o, "errno", cx_errno_name(err));
+		cx_json_str(o, "reason", cx_errno_reason(err));
 		cJSON_AddItemToArray(arr, o);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -644,6 +651,11 @@ void vs_report_skipped(const struct prec *recs, size_t n, bool *partial)
 
 		if (!recs[i].err)
 			continue;
+		/* not the process's fault: the list would silently lack it */
+		if (recs[i].err == -ENOMEM)
+			cx_oom();
+		if (recs[i].err == -EMFILE || recs[i].err == -ENFILE)
+			cx_fd_exhausted(recs[i].err);
 		if (recs[i].named) {
 			cx_proc_error(recs[i].pid, recs[i].errfile, recs[i].err);
 			*partial = true;
@@ -785,12 +797,14 @@ static void apply_rates(struct vms_sampler *s, struct prec *recs, size_t n)
 
 /* ---- the one-shot views: the default one and --oom ---- */
 
-static bool is_named(pid_t pid)
+/* The place of @pid among the PIDs named, or npids. */
+static size_t named_index(pid_t pid)
 {
-	for (size_t i = 0; i < ctl.npids; i++)
-		if (ctl.pids[i] == pid)
-			return true;
-	return false;
+	size_t i;
+
+	for (i = 0; i < ctl.npids && ctl.pids[i] != pid; i++)
+		;
+	return i;
 }
 
 static int run_views(struct cx_table *t)
@@ -800,7 +814,7 @@ static int run_views(struct cx_table *t)
 	struct vms_ptable *pt;
 	struct prec *recs;
 	size_t n = 0;
-	bool partial = false;
+	bool partial = false, *found;
 	int ret;
 
 	if (need.oom)
@@ -811,14 +825,18 @@ static int run_views(struct cx_table *t)
 		return CX_EXIT_FAILURE;
 	}
 	recs = calloc(vms_ptable_count(pt) + 1, sizeof(*recs));
-	if (!recs)
+	/* the named PIDs met, kernel threads too: each is told about once */
+	found = calloc(ctl.npids + 1, sizeof(*found));
+	if (!recs || !found)
 		cx_oom();
 	for (size_t i = 0; i < vms_ptable_count(pt); i++) {
 		const struct vms_proc_info *pi = vms_ptable_get(pt, i);
 		struct prec *r = &recs[n];
+		size_t k = named_index(pi->pid);
 
-		if (ctl.npids && !is_named(pi->pid))
+		if (ctl.npids && k == ctl.npids)
 			continue;
+		found[k] = true;
 		if (pi->kthread) {
 			if (ctl.npids)
 				cx_warn("pid %d: a kernel thread: it has no memory of its own",
@@ -847,15 +865,12 @@ static int run_views(struct cx_table *t)
 	}
 	vms_ptable_free(pt);
 	for (size_t i = 0; i < ctl.npids; i++) {
-		bool found = false;
-
-		for (size_t j = 0; j < n && !found; j++)
-			found = recs[j].pid == ctl.pids[i];
-		if (!found) {
-			cx_proc_error(ctl.pids[i], "stat", -ESRCH);
+		if (!found[i]) {
+			cx_proc_error(ctl.pids[i], "stat", cx_missing_errno(ctx, ctl.pids[i]));
 			partial = true;
 		}
 	}
+	free(found);
 	cx_parallel_for(n, ctl.jobs, vs_read_details, recs);
 	if (s) {
 		apply_rates(s, recs, n);

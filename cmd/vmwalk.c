@@ -231,7 +231,10 @@ static int space_load(pid_t pid, bool smaps, struct space *sp)
 		ret = ret < 0 ? ret : -ESRCH;
 		goto fail;
 	}
-	if (vms_proc_thread_sps(sp->p, &sps, &nsps) < 0)
+	ret = vms_proc_thread_sps(sp->p, &sps, &nsps);
+	if (ret == -ENOMEM)
+		cx_oom();
+	if (ret < 0)
 		nsps = 0;
 	classify(sp, sps, nsps);
 	free(sps);

@@ -173,9 +173,9 @@ static bool symlink_allowed(const char *clean)
 /*
  * Open the directory that holds @clean's last component, creating the missing
  * ones (0700), each opened with O_NOFOLLOW so that a symlink is never walked
- * through.  Returns an fd and points *@leaf at the last component, or -errno.
+ * through.  Returns an fd, or -errno.
  */
-static int open_parent(struct unpack *u, char *clean, char **leaf)
+static int open_parent(struct unpack *u, char *clean)
 {
 	int dfd = fcntl(u->out->fd, F_DUPFD_CLOEXEC, 3);
 	char *p = clean, *slash;
@@ -214,7 +214,6 @@ static int open_parent(struct unpack *u, char *clean, char **leaf)
 		*slash = '/';
 		p = slash + 1;
 	}
-	*leaf = p;
 	return dfd;
 }
 
@@ -262,14 +261,17 @@ static int copy_data(struct unpack *u, int fd)
 static int make_entry(struct unpack *u, struct archive_entry *e, char *clean)
 {
 	mode_t type = archive_entry_filetype(e);
-	char *leaf = NULL;
+	const char *leaf;
 	int dfd, fd, ret = 0;
 
 	if (!*clean) /* "./": the unpack directory itself */
 		return type == AE_IFDIR ? 0 : entry_failed(u, -EPROTO, "is not a directory");
-	dfd = open_parent(u, clean, &leaf);
+	dfd = open_parent(u, clean);
 	if (dfd < 0)
 		return dfd;
+	/* the last component, in the directory just opened */
+	leaf = strrchr(clean, '/');
+	leaf = leaf ? leaf + 1 : clean;
 	if (type == AE_IFDIR) {
 		struct stat st;
 
@@ -688,7 +690,7 @@ int vms_archive_unpack(int fd, const struct vms_unpack_limits *lim, struct vms_u
 
 	out->parentfd = out->fd = out->slot = -1;
 	u = calloc(1, sizeof(*u));
-	clean = malloc(lim->path + 1);
+	clean = calloc(1, lim->path + 1);
 	if (!u || !clean) {
 		free(u);
 		free(clean);

@@ -67,8 +67,9 @@ static int key_find(const char *name, size_t len, size_t hint)
 	for (size_t k = 0; k < VMS_KEY__COUNT; k++) {
 		size_t i = (hint + k) % VMS_KEY__COUNT;
 
-		if (key_names[i][0] == name[0] && strncmp(key_names[i], name, len) == 0 &&
-		    key_names[i][len] == '\0')
+		/* strnlen: a name holding a NUL must not match, nor read past a key */
+		if (key_names[i][0] == name[0] && strnlen(key_names[i], len + 1) == len &&
+		    memcmp(key_names[i], name, len) == 0)
 			return (int)i;
 	}
 	return -ENOENT;

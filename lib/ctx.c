@@ -6,7 +6,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "private.h"
 
@@ -28,17 +31,16 @@ void vms_log(const struct vms_ctx *ctx, int prio, const char *file, int line, co
 	ctx->log_fn(ctx->log_data, prio, file, line, fn, msg);
 }
 
-int vms_why(char **why, int err, const char *fmt, ...)
+void vms_why_set(char **why, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (!why || *why)
-		return err;
+		return;
 	va_start(ap, fmt);
 	if (vasprintf(why, fmt, ap) < 0)
 		*why = NULL;
 	va_end(ap);
-	return err;
 }
 
 const char *vms_escape(char *buf, size_t size, const char *s)
@@ -144,12 +146,13 @@ static int read_description(struct vms_ctx *ctx, char **why)
 	int ret = 0;
 
 	n = read_description_file(ctx, &buf, why);
-	if (n < 0)
+	if (!buf) /* failed: n is -errno, whose sign the static analyser cannot follow */
 		return (int)n;
 	if (memchr(buf, '\0', (size_t)n)) {
 		free(buf);
 		return vms_why(why, -EPROTO, "%s: contains a NUL byte", SNAPSHOT_FILE);
 	}
+	ctx->n_info = 0;
 	ctx->info_keys = calloc(cap, sizeof(char *));
 	ctx->info_vals = calloc(cap, sizeof(char *));
 	if (!ctx->info_keys || !ctx->info_vals) {
@@ -330,10 +333,18 @@ VMS_EXPORT int vms_ctx_open(const char *root, unsigned int flags, struct vms_ctx
 	if (!ctx->live) {
 		ret = read_description(ctx, why);
 		if (ret == -ENOENT && ctx->unpacked.parentfd < 0) {
+			struct statfs sfs;
+
 			/* a plain procfs mount given as root (/proc/PID/root/...) */
 			if (faccessat(ctx->rootfd, "proc/meminfo", F_OK, 0) == 0 ||
 			    faccessat(ctx->rootfd, "proc/1", F_OK, 0) == 0)
 				ctx->live = true, ret = 0;
+			else if (fstatfs(ctx->rootfd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
+				/* the procfs itself (/proc/PID/root/proc): say what is wanted */
+				ret = vms_why(why, -ENOENT,
+					      "a procfs mount is not a root: give the directory "
+					      "it is mounted in (/proc/PID/root, not "
+					      "/proc/PID/root/proc)");
 		}
 		if (ret == -ENOENT)
 			ret = vms_why(why, -ENOENT, "not a vmscope snapshot: no %s file",

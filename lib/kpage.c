@@ -61,6 +61,12 @@ VMS_EXPORT int vms_kpage_open(struct vms_ctx *ctx, struct vms_kpage **out)
 		} else {
 			int ret = vms_sparse_open(fd, &k->sp[i]);
 
+			if (ret == -ENOMEM) {
+				for (int j = i + 1; j < VMS_KPAGE__COUNT; j++)
+					k->fd[j] = -1;
+				vms_kpage_close(k);
+				return ret;
+			}
 			if (ret < 0) {
 				vms_err(ctx, "%s: not a valid vmscope sparse file", file_names[i]);
 				k->err[i] = ret;

@@ -184,6 +184,7 @@ struct vms_pagewalk {
 	size_t huge_n;
 	uint64_t huge_end;
 	struct vms_kpage *kp; /* for huge pages when reading only */
+	int err; /* what block_is_huge() met that is not an answer (-ENOMEM) */
 	uint64_t chunk_start;
 	uint64_t *ent;
 	struct vms_page_run *runs;
@@ -242,7 +243,6 @@ static unsigned int scan_flags(uint64_t cats)
 static int push_run(struct vms_pagewalk *w, uint64_t start, uint64_t end, unsigned int flags,
 		    bool with_entries)
 {
-	struct vms_page_run *last = w->nruns ? &w->runs[w->nruns - 1] : NULL;
 	const uint64_t *ents = NULL;
 
 	if (start >= end)
@@ -252,10 +252,14 @@ static int push_run(struct vms_pagewalk *w, uint64_t start, uint64_t end, unsign
 	flags &= w->known;
 	if (with_entries)
 		ents = w->ent + (start - w->chunk_start) / w->ps;
-	if (last && last->end == start && last->flags == flags &&
-	    (last->entries != NULL) == (ents != NULL)) {
-		last->end = end;
-		return 0;
+	if (w->nruns) {
+		struct vms_page_run *last = &w->runs[w->nruns - 1];
+
+		if (last->end == start && last->flags == flags &&
+		    (last->entries != NULL) == (ents != NULL)) {
+			last->end = end;
+			return 0;
+		}
 	}
 	/* at most one run per page of a chunk, plus the gaps */
 	if (w->nruns == 2 * CHUNK_PAGES + 2)
@@ -369,8 +373,14 @@ static bool block_is_huge(struct vms_pagewalk *w, uint64_t start, uint64_t end)
 				return true;
 		return false;
 	}
-	if (!w->kp && vms_kpage_open(w->pm->ctx, &w->kp) < 0)
-		return false;
+	if (!w->kp) {
+		int r = vms_kpage_open(w->pm->ctx, &w->kp);
+
+		if (r < 0) {
+			w->err = r;
+			return false;
+		}
+	}
 	if (w->frames_visible) {
 		/* the frames are one aligned compound page, in order */
 		size_t i = (start - w->chunk_start) / w->ps, n = (end - start) / w->ps;
@@ -424,6 +434,8 @@ static int chunk_read(struct vms_pagewalk *w, uint64_t cs, uint64_t ce)
 					return ret;
 				continue;
 			}
+			if (w->err)
+				return w->err;
 			ret = push_entries(w, s, e, 0);
 			if (ret < 0)
 				return ret;

@@ -844,7 +844,8 @@ int vms_faultrec_new_ids(const struct vms_perf_id *ids, size_t n, struct vms_fau
 			return -ENOMEM;
 		}
 	}
-	qsort(r->ids, r->n_ids, sizeof(*r->ids), cmp_id);
+	if (r->n_ids) /* no ids: no array, and qsort() must not be given NULL */
+		qsort(r->ids, r->n_ids, sizeof(*r->ids), cmp_id);
 	*out = r;
 	return 0;
 }

@@ -112,7 +112,8 @@ int vms_proc_errno(const struct vms_ctx *ctx, int err);
 int vms_parse_u64(const char **p, const char *end, int base, uint64_t *out);
 
 /* A malloc'd user name for @uid from the root's etc/passwd, or NULL. */
-char *vms_passwd_name(struct vms_ctx *ctx, uint32_t uid);
+/* The user name of @uid in a malloc'd *@name (NULL: no name); 0 or -ENOMEM. */
+int vms_passwd_name(struct vms_ctx *ctx, uint32_t uid, char **name);
 void vms_passwd_free(struct vms_ctx *ctx);
 
 /* The state of the thread whose files are read for memory. */
@@ -137,8 +138,18 @@ void vms_sparse_close(struct vms_sparse *s);
 
 /* ---- ctx.c: reasons for vms_ctx_open() ---- */
 
-/* Unless @why is NULL or already set, set *@why to a malloc'd phrase; returns @err. */
-int vms_why(char **why, int err, const char *fmt, ...) VMS_PRINTF(3, 4);
+/* Unless @why is NULL or already set, set *@why to a malloc'd phrase. */
+void vms_why_set(char **why, const char *fmt, ...) VMS_PRINTF(2, 3);
+/*
+ * The same, returning @err: a macro, so that the static analyser, which does not follow
+ * variadic calls, sees that a failure return stays one.
+ */
+#define vms_why(why, err, ...)                   \
+	({                                       \
+		int vms_why_err_ = (err);        \
+		vms_why_set((why), __VA_ARGS__); \
+		vms_why_err_;                    \
+	})
 /* @s for a message: control bytes as \xNN, cut with "..." to fit @size (>= 8) bytes. */
 const char *vms_escape(char *buf, size_t size, const char *s);
 

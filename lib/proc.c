@@ -209,7 +209,8 @@ static int state_of(struct vms_proc *p, int dirfd)
 	struct vms_proc_info info;
 	int ret = read_stat_of(p, dirfd, &info, NULL);
 
-	return ret < 0 ? ret : info.state;
+	/* unsigned: a corrupt state byte above 0x7f must not pass for an errno */
+	return ret < 0 ? ret : (unsigned char)info.state;
 }
 
 VMS_EXPORT int vms_proc_state(struct vms_proc *p)
@@ -338,8 +339,8 @@ VMS_EXPORT int vms_stat_parse(char *buf, size_t len, struct vms_proc_info *info)
 		else
 			break;
 	}
-	/* v[k] is stat field k + 4; a negative ppid is corrupt input */
-	if (n < 1)
+	/* v[k] is stat field k + 4; a negative ppid, or one no pid_t holds, is corrupt input */
+	if (n < 1 || v[0] > INT32_MAX)
 		return -EBADMSG;
 	info->ppid = (pid_t)v[0];
 	if (n > 5 && (v[5] & PF_KTHREAD))
@@ -469,10 +470,16 @@ VMS_EXPORT int vms_proc_info_read(struct vms_proc *p, unsigned int what, struct 
 		}
 	}
 	if (what & VMS_PT_OOM) {
-		if (read_int_file(p, "oom_score", &info->oom_score) == 0)
+		ret = read_int_file(p, "oom_score", &info->oom_score);
+		if (ret == 0)
 			info->have |= VMS_HAVE_OOM_SCORE;
-		if (read_int_file(p, "oom_score_adj", &info->oom_score_adj) == 0)
+		else if (ret == -ENOMEM)
+			return ret;
+		ret = read_int_file(p, "oom_score_adj", &info->oom_score_adj);
+		if (ret == 0)
 			info->have |= VMS_HAVE_OOM_ADJ;
+		else if (ret == -ENOMEM)
+			return ret;
 	}
 	if (what & VMS_PT_CGROUP) {
 		ssize_t n;
@@ -480,6 +487,8 @@ VMS_EXPORT int vms_proc_info_read(struct vms_proc *p, unsigned int what, struct 
 		free(p->cgroup_buf);
 		p->cgroup_buf = NULL;
 		n = vms_read_small(p->dirfd, "cgroup", 64 * 1024, &p->cgroup_buf);
+		if (n == -ENOMEM)
+			return -ENOMEM;
 		if (n > 0) {
 			char *s = p->cgroup_buf;
 
@@ -502,7 +511,9 @@ VMS_EXPORT int vms_proc_info_read(struct vms_proc *p, unsigned int what, struct 
 	}
 	if (what & VMS_PT_USER) {
 		free(p->user_buf);
-		p->user_buf = vms_passwd_name(p->ctx, info->uid);
+		ret = vms_passwd_name(p->ctx, info->uid, &p->user_buf);
+		if (ret < 0)
+			return ret;
 		info->user = p->user_buf;
 		info->have |= VMS_HAVE_USER;
 	}

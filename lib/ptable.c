@@ -93,8 +93,13 @@ static int ptable_from_files(struct vms_ctx *ctx, unsigned int what, struct vms_
 		struct vms_proc_info info, *slot;
 		struct vms_proc *p;
 
-		if (vms_proc_open(ctx, pids[i], &p) < 0)
+		ret = vms_proc_open(ctx, pids[i], &p);
+		if (ret == -ENOMEM)
+			break;
+		if (ret < 0) {
+			ret = 0;
 			continue; /* vanished between readdir and open */
+		}
 		ret = vms_proc_info_read(p, what, &info);
 		if (ret < 0) {
 			vms_proc_close(p);
@@ -130,6 +135,9 @@ VMS_EXPORT int vms_pids_read(struct vms_ctx *ctx, pid_t **pids, size_t *n)
 	struct dirent *de;
 	int fd;
 
+	/* an empty list on failure too: a caller never sees what it did not get */
+	*pids = NULL;
+	*n = 0;
 	if (ctx->procfd < 0)
 		return ctx->procfd_err;
 	fd = openat(ctx->procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -273,15 +281,19 @@ static int ptable_from_libproc2(struct vms_ctx *ctx, unsigned int what, struct v
 		WANT(S_NLWP, PIDS_NLWP);
 #undef WANT
 
-	if (procps_pids_new(&info, items, n) < 0) {
+	/* out of memory or of file descriptors is said as such; else EIO */
+	ret = procps_pids_new(&info, items, n);
+	if (ret < 0) {
 		vms_err(ctx, "libproc2: procps_pids_new failed");
-		return -EIO;
+		return ret == -ENOMEM || ret == -EMFILE || ret == -ENFILE ? ret : -EIO;
 	}
 	f = procps_pids_reap(info, PIDS_FETCH_TASKS_ONLY);
 	if (!f) {
+		int e = errno;
+
 		vms_err(ctx, "libproc2: procps_pids_reap failed");
 		procps_pids_unref(&info);
-		return -EIO;
+		return e == ENOMEM || e == EMFILE || e == ENFILE ? -e : -EIO;
 	}
 	for (int i = 0; i < f->counts->total; i++) {
 		struct pids_stack *s = f->stacks[i];
@@ -393,14 +405,18 @@ VMS_EXPORT int vms_ptable_read(struct vms_ctx *ctx, unsigned int what, struct vm
 /* ---------------------------------------------------------------------- */
 /* etc/passwd of the root                                                  */
 
-static void passwd_load(struct vms_ctx *ctx)
+/* 0, or -ENOMEM with nothing loaded: a user table with holes would name some users only. */
+static int passwd_load(struct vms_ctx *ctx)
 {
 	char *buf, *save = NULL;
 	size_t cap = 0;
+	ssize_t n = vms_read_small(ctx->rootfd, "etc/passwd", 16 * 1024 * 1024, &buf);
 
+	if (n == -ENOMEM)
+		return -ENOMEM;
 	ctx->pw_loaded = true;
-	if (vms_read_small(ctx->rootfd, "etc/passwd", 16 * 1024 * 1024, &buf) < 0)
-		return;
+	if (n < 0)
+		return 0;
 	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *name = line, *c1, *c2, *end;
 		unsigned long uid;
@@ -421,37 +437,46 @@ static void passwd_load(struct vms_ctx *ctx)
 			char **nn;
 
 			if (!nu)
-				break;
+				goto nomem;
 			ctx->pw_uids = nu;
 			nn = realloc(ctx->pw_names, ncap * sizeof(*nn));
 			if (!nn)
-				break;
+				goto nomem;
 			ctx->pw_names = nn;
 			cap = ncap;
 		}
 		ctx->pw_names[ctx->n_pw] = strdup(name);
 		if (!ctx->pw_names[ctx->n_pw])
-			break;
+			goto nomem;
 		ctx->pw_uids[ctx->n_pw++] = (uint32_t)uid;
 	}
 	free(buf);
+	return 0;
+nomem:
+	free(buf);
+	vms_passwd_free(ctx);
+	ctx->pw_loaded = false;
+	return -ENOMEM;
 }
 
-char *vms_passwd_name(struct vms_ctx *ctx, uint32_t uid)
+int vms_passwd_name(struct vms_ctx *ctx, uint32_t uid, char **name)
 {
-	char *name = NULL;
+	int ret = 0;
 
+	*name = NULL;
 	pthread_mutex_lock(&ctx->pw_lock);
 	if (!ctx->pw_loaded)
-		passwd_load(ctx);
+		ret = passwd_load(ctx);
 	/* the first entry for a uid wins, as getpwuid() does */
 	for (size_t i = 0; i < ctx->n_pw; i++)
 		if (ctx->pw_uids[i] == uid) {
-			name = strdup(ctx->pw_names[i]);
+			*name = strdup(ctx->pw_names[i]);
+			if (!*name)
+				ret = -ENOMEM;
 			break;
 		}
 	pthread_mutex_unlock(&ctx->pw_lock);
-	return name;
+	return ret;
 }
 
 void vms_passwd_free(struct vms_ctx *ctx)
@@ -460,4 +485,7 @@ void vms_passwd_free(struct vms_ctx *ctx)
 		free(ctx->pw_names[i]);
 	free(ctx->pw_names);
 	free(ctx->pw_uids);
+	ctx->pw_names = NULL;
+	ctx->pw_uids = NULL;
+	ctx->n_pw = 0;
 }

@@ -22,6 +22,12 @@ struct sample {
 	size_t nmiss, capmiss;
 };
 
+/* A watched PID and its place in the watch list. */
+struct watch_key {
+	pid_t pid;
+	size_t i;
+};
+
 struct vms_sampler {
 	struct vms_ctx *ctx;
 	unsigned int flags;
@@ -30,6 +36,8 @@ struct vms_sampler {
 	uint64_t *watch_start;
 	bool *watch_known;
 	size_t nwatch;
+	/* the watch list by PID (then index): found by bisection, not by a scan */
+	struct watch_key *watch_sorted;
 	struct sample last, cur;
 	unsigned long index;
 	bool sampled;
@@ -74,8 +82,18 @@ VMS_EXPORT void vms_sampler_free(struct vms_sampler *s)
 	free(s->watch);
 	free(s->watch_start);
 	free(s->watch_known);
+	free(s->watch_sorted);
 	vms_ctx_unref(s->ctx);
 	free(s);
+}
+
+static int watch_key_cmp(const void *a, const void *b)
+{
+	const struct watch_key *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return (x->i > y->i) - (x->i < y->i);
 }
 
 VMS_EXPORT int vms_sampler_watch(struct vms_sampler *s, const pid_t *pids, size_t n)
@@ -88,21 +106,29 @@ VMS_EXPORT int vms_sampler_watch(struct vms_sampler *s, const pid_t *pids, size_
 	free(s->watch);
 	free(s->watch_start);
 	free(s->watch_known);
+	free(s->watch_sorted);
 	s->watch = malloc((n ? n : 1) * sizeof(*s->watch));
 	s->watch_start = calloc(n ? n : 1, sizeof(*s->watch_start));
 	s->watch_known = calloc(n ? n : 1, sizeof(*s->watch_known));
-	if (!s->watch || !s->watch_start || !s->watch_known) {
+	s->watch_sorted = malloc((n ? n : 1) * sizeof(*s->watch_sorted));
+	if (!s->watch || !s->watch_start || !s->watch_known || !s->watch_sorted) {
 		free(s->watch);
 		free(s->watch_start);
 		free(s->watch_known);
+		free(s->watch_sorted);
 		s->watch = NULL;
 		s->watch_start = NULL;
 		s->watch_known = NULL;
+		s->watch_sorted = NULL;
 		s->nwatch = 0;
 		return -ENOMEM;
 	}
 	if (n)
 		memcpy(s->watch, pids, n * sizeof(*pids));
+	for (size_t i = 0; i < n; i++)
+		s->watch_sorted[i] = (struct watch_key){ pids[i], i };
+	if (n)
+		qsort(s->watch_sorted, n, sizeof(*s->watch_sorted), watch_key_cmp);
 	s->nwatch = n;
 	/* a watch list is kept even when empty: it then watches nothing */
 	s->flags |= 1u << 31;
@@ -252,6 +278,21 @@ static int read_stat_path(struct vms_sampler *s, const char *path, struct vms_pr
 	if (uid && fstat(fd, &st) == 0)
 		*uid = st.st_uid;
 	n = vms_read_retry(fd, buf, cap - 1);
+	/*
+	 * The kernel gives a stat file whole; a read that stops short of its
+	 * final '\n' (a snapshot on a file system that cuts reads) is finished
+	 * here, at no cost in the usual case.
+	 */
+	while (n > 0 && buf[n - 1] != '\n' && (size_t)n < cap - 1) {
+		ssize_t m = vms_read_retry(fd, buf + n, cap - 1 - (size_t)n);
+
+		if (m <= 0) {
+			if (m < 0)
+				n = m;
+			break;
+		}
+		n += m;
+	}
 	close(fd);
 	if (n < 0)
 		return vms_proc_errno(s->ctx, (int)n);
@@ -264,7 +305,7 @@ static int read_stat_path(struct vms_sampler *s, const char *path, struct vms_pr
 /* Read process @pid into a new row of @sm.  0, or -ESRCH/-EACCES/-EPERM/-EBADMSG/-ENOMEM. */
 static int read_process(struct vms_sampler *s, struct sample *sm, pid_t pid)
 {
-	struct vms_proc_info info;
+	struct vms_proc_info info = { .comm = "" }; /* defined even where a failed read leaves it */
 	struct vms_fault_row *r;
 	char buf[4096], path[32];
 	uint32_t uid = 0;
@@ -351,7 +392,7 @@ static int read_threads(struct vms_sampler *s, struct sample *sm, size_t pr)
 	if (nt)
 		qsort(tids, nt, sizeof(*tids), cmp_pid);
 	for (size_t i = 0; i < nt && ret == 0; i++) {
-		struct vms_proc_info info;
+		struct vms_proc_info info = { .comm = "" };
 		struct vms_fault_row *r;
 
 		snprintf(path, sizeof(path), "%d/task/%d/stat", (int)pid, (int)tids[i]);
@@ -375,12 +416,34 @@ static int read_threads(struct vms_sampler *s, struct sample *sm, size_t pr)
 	return ret;
 }
 
+/* The first place of @pid in the sorted watch list (nwatch when it is not there). */
+static size_t watched_first(const struct vms_sampler *s, pid_t pid)
+{
+	size_t lo = 0, hi = s->nwatch;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->watch_sorted[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->nwatch && s->watch_sorted[lo].pid == pid ? lo : s->nwatch;
+}
+
 static int watched_index(const struct vms_sampler *s, pid_t pid)
 {
-	for (size_t i = 0; i < s->nwatch; i++)
-		if (s->watch[i] == pid)
-			return (int)i;
-	return -1;
+	size_t k = watched_first(s, pid);
+
+	return k < s->nwatch ? (int)s->watch_sorted[k].i : -1;
+}
+
+/* Mark every place of @pid in the watch list as dealt with. */
+static void watched_mark(const struct vms_sampler *s, bool *done, pid_t pid)
+{
+	for (size_t k = watched_first(s, pid); k < s->nwatch && s->watch_sorted[k].pid == pid; k++)
+		done[s->watch_sorted[k].i] = true;
 }
 
 /*
@@ -390,7 +453,7 @@ static int watched_index(const struct vms_sampler *s, pid_t pid)
  */
 static int select_watched(struct vms_sampler *s, struct sample *sm, bool first)
 {
-	bool *keep;
+	bool *keep, *done;
 	size_t k = 0;
 	bool changed;
 	int ret = 0;
@@ -424,20 +487,27 @@ static int select_watched(struct vms_sampler *s, struct sample *sm, bool first)
 			}
 		} while (changed);
 	}
-	for (size_t w = 0; w < s->nwatch; w++) {
-		bool found = false;
-
-		for (size_t i = 0; i < sm->n && !found; i++)
-			found = keep[i] && sm->rows[i].pid == s->watch[w];
-		if (!found) {
-			bool noted = false;
-
-			for (size_t m = 0; m < sm->nmiss; m++)
-				noted |= sm->miss_pid[m] == s->watch[w];
-			if (!noted && (ret = miss_add(sm, s->watch[w], -ESRCH)) < 0)
-				break;
-		}
+	/* the watched processes neither kept nor noted missing are gone: by lookups, as
+	 * scans made a watch list of 100,000 PIDs quadratic (hazard A6) */
+	done = calloc(s->nwatch ? s->nwatch : 1, sizeof(*done));
+	if (!done) {
+		free(keep);
+		return -ENOMEM;
 	}
+	for (size_t i = 0; i < sm->n; i++)
+		if (keep[i])
+			watched_mark(s, done, sm->rows[i].pid);
+	for (size_t m = 0; m < sm->nmiss; m++)
+		watched_mark(s, done, sm->miss_pid[m]);
+	for (size_t w = 0; w < s->nwatch; w++) {
+		if (done[w])
+			continue;
+		ret = miss_add(sm, s->watch[w], -ESRCH);
+		if (ret < 0)
+			break;
+		watched_mark(s, done, s->watch[w]);
+	}
+	free(done);
 	for (size_t i = 0; i < sm->n; i++)
 		if (keep[i])
 			sm->rows[k++] = sm->rows[i];

@@ -186,9 +186,11 @@ static int selected_algorithm(const char *s, size_t len, const char **out)
 static int zram_fill(int dfd, struct vms_zram *z)
 {
 	char *buf;
-	ssize_t n;
+	ssize_t n = read_value(dfd, "disksize", false, &z->disksize);
 
-	if (read_value(dfd, "disksize", false, &z->disksize) < 0)
+	if (n == -ENOMEM)
+		return -ENOMEM;
+	if (n < 0)
 		z->disksize = 0;
 	n = read_attr(dfd, "comp_algorithm", &buf);
 	if (n == -ENOMEM)
@@ -532,13 +534,17 @@ VMS_EXPORT int vms_cgmem_read(struct vms_ctx *ctx, const char *path, int version
 /* A process's memory cgroup                                               */
 
 /* Does the root's cgroup v2 mount have the memory controller? */
-static bool memory_on_v2(struct vms_ctx *ctx)
+/* 1: the v2 hierarchy has the memory controller; 0: it has not; -ENOMEM. */
+static int memory_on_v2(struct vms_ctx *ctx)
 {
 	char *buf, *save = NULL;
 	bool found = false;
+	ssize_t n = read_attr(ctx->rootfd, "sys/fs/cgroup/cgroup.controllers", &buf);
 
-	if (read_attr(ctx->rootfd, "sys/fs/cgroup/cgroup.controllers", &buf) < 0)
-		return false;
+	if (n == -ENOMEM)
+		return -ENOMEM;
+	if (n < 0)
+		return 0;
 	for (char *t = strtok_r(buf, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
 		if (strcmp(t, "memory") == 0)
 			found = true;
@@ -565,6 +571,7 @@ VMS_EXPORT int vms_proc_memcg(struct vms_proc *p, char **path, int *version)
 	char *buf, *line, *found = NULL;
 	bool v2;
 	ssize_t n;
+	int n2;
 
 	if (!p || !path || !version)
 		return -EINVAL;
@@ -573,7 +580,12 @@ VMS_EXPORT int vms_proc_memcg(struct vms_proc *p, char **path, int *version)
 	n = vms_read_small(vms_proc_dirfd(p), "cgroup", 256 * 1024, &buf);
 	if (n < 0)
 		return vms_proc_errno(ctx, (int)n);
-	v2 = memory_on_v2(ctx);
+	n2 = memory_on_v2(ctx);
+	if (n2 < 0) {
+		free(buf);
+		return n2;
+	}
+	v2 = n2;
 	for (line = buf; line && line < buf + n;) {
 		char *nl = memchr(line, '\n', (size_t)(buf + n - line)), *c1, *c2;
 		char *le = nl ? nl : buf + n;

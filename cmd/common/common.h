@@ -25,6 +25,13 @@ void cx_init(const char *prog);
 void cx_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "out of memory" on stderr and exit 1: for allocations a command cannot go on without. */
 _Noreturn void cx_oom(void);
+/*
+ * Why named PID @pid is not in the process table of @ctx: -ESRCH, or what
+ * opening it again says (-EPERM on a hidepid=1 procfs, -EACCES).
+ */
+int cx_missing_errno(struct vms_ctx *ctx, pid_t pid);
+/* Out of file descriptors (@err EMFILE or ENFILE): say so, with the limit, and exit 1. */
+_Noreturn void cx_fd_exhausted(int err);
 char *cx_xstrdup(const char *s);
 /* Room for one more element in a growable array of @n used, *@cap allocated
  * elements of @elem bytes: returns the array, doubled when full (cx_oom()
@@ -282,6 +289,12 @@ void cx_outfile_abort(struct cx_outfile *o);
 void cx_outfile_abort_all(void);
 /* Remove a directory tree without following symlinks; 0 or -errno. */
 int cx_rm_tree(const char *path);
+/*
+ * Hazard E7: warn when snapshot @root (opened as @ctx) holds real PFNs (taken
+ * as root with --pages) and group or others can read it (unless its
+ * description says "shared 1": published test data).
+ */
+void cx_warn_exposed_snapshot(const struct vms_ctx *ctx, const char *root);
 
 /* ---- time ---- */
 /* RFC 3339 UTC of now, e.g. "2026-11-21T10:00:00Z" (SOURCE_DATE_EPOCH if set). */
@@ -294,6 +307,8 @@ double cx_mono_now(void);
 void cx_sample_clock(const struct vms_ctx *ctx, char *buf, size_t len);
 /* -i SEC: 0.01 to 86400 (or 0 when @zero_ok); usage error otherwise. */
 double cx_parse_interval(const char *arg, bool zero_ok);
+/* Seconds as digits with an optional '.' fraction, in any locale; -1 for anything else. */
+double cx_parse_seconds(const char *arg);
 /* One more --root of a series. */
 void cx_add_root(const char ***roots, size_t *n, const char *root);
 /* The usage errors of a series: -i with several roots, -c N > 1 with one. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -26,11 +27,25 @@ struct cx_outfile {
 /* What is being written now: removed by cx_outfile_abort_all() when the command fails. */
 static struct cx_outfile *pending;
 
-/* Remove directory @name of @dfd and all below it, never following a symlink. */
+/* getdents64(2)'s record (glibc's struct dirent64 needs _LARGEFILE64_SOURCE). */
+struct cx_dirent64 {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
+
+/*
+ * Remove directory @name of @dfd and all below it, never following a
+ * symlink.  Without malloc (getdents64 into a buffer on the stack, where
+ * opendir() allocates): it also runs on the way out of "out of memory", to
+ * remove a half-written snapshot.
+ */
 static int rm_tree_at(int dfd, const char *name, int depth)
 {
-	DIR *d;
-	struct dirent *de;
+	char buf[2048] __attribute__((aligned(8)));
+	bool again = true;
 	int fd, ret = 0;
 
 	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
@@ -42,21 +57,33 @@ static int rm_tree_at(int dfd, const char *name, int depth)
 	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	while ((de = readdir(d))) {
-		int r;
+	/* entries removed while the directory is read may hide others: read it
+	 * again while a pass removed something */
+	while (again && lseek(fd, 0, SEEK_SET) == 0) {
+		again = false;
+		for (;;) {
+			long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		r = rm_tree_at(dirfd(d), de->d_name, depth + 1);
-		if (r < 0 && !ret)
-			ret = r;
+			if (n < 0 && !ret)
+				ret = -errno;
+			if (n <= 0)
+				break;
+			for (long off = 0; off < n;) {
+				const struct cx_dirent64 *de = (const void *)(buf + off);
+				int r;
+
+				off += de->reclen;
+				if (strcmp(de->name, ".") == 0 || strcmp(de->name, "..") == 0)
+					continue;
+				r = rm_tree_at(fd, de->name, depth + 1);
+				if (r == 0)
+					again = true;
+				else if (!ret)
+					ret = r;
+			}
+		}
 	}
-	closedir(d);
+	close(fd);
 	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && !ret)
 		ret = -errno;
 	return ret;
@@ -65,6 +92,75 @@ static int rm_tree_at(int dfd, const char *name, int depth)
 int cx_rm_tree(const char *path)
 {
 	return rm_tree_at(AT_FDCWD, path, 0);
+}
+
+/* Does the snapshot of @ctx hold a pagemap extract?  Its mode in *@st. */
+static bool find_pagemap(const struct vms_ctx *ctx, struct stat *st)
+{
+	int fd = vms_ctx_openat(ctx, "proc", O_RDONLY | O_DIRECTORY);
+	bool found = false;
+	struct dirent *de;
+	char rel[300];
+	DIR *d;
+
+	if (fd < 0)
+		return false;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return false;
+	}
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(rel, sizeof(rel), "%s/pagemap", de->d_name);
+		found = fstatat(dirfd(d), rel, st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			S_ISREG(st->st_mode);
+	}
+	closedir(d);
+	return found;
+}
+
+void cx_warn_exposed_snapshot(const struct vms_ctx *ctx, const char *root)
+{
+	const char *priv = vms_ctx_snapshot_info(ctx, "privileged");
+	const char *shared = vms_ctx_snapshot_info(ctx, "shared");
+	struct stat st, pm;
+	bool exposed;
+	char *esc;
+
+	/* only frame numbers that are real: captured as root, with --pages */
+	if (!priv || strcmp(priv, "1") != 0 || (shared && strcmp(shared, "1") == 0) ||
+	    stat(root, &st) < 0 || !find_pagemap(ctx, &pm))
+		return;
+	if (S_ISDIR(st.st_mode)) /* group or others can enter it and read the pagemap */
+		exposed = ((st.st_mode & S_IXGRP) && (pm.st_mode & S_IRGRP)) ||
+			  ((st.st_mode & S_IXOTH) && (pm.st_mode & S_IROTH));
+	else /* an archive */
+		exposed = st.st_mode & (S_IRGRP | S_IROTH);
+	if (!exposed)
+		return;
+	esc = cx_sanitize(root, strlen(root), false);
+	cx_warn("%s: holds physical frame numbers (PFNs), privileged data, and other users can "
+		"read it: chmod -R go-rwx it",
+		esc);
+	free(esc);
+}
+
+/* "a FIFO", "a directory"...: what a destination that is not a regular file is. */
+static const char *node_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "a special file";
 }
 
 /* May --force replace directory @path: empty, or holding @marker? */
@@ -131,7 +227,9 @@ struct cx_outfile *cx_outfile_open(const char *path, unsigned int flags, const c
 			goto fail;
 		}
 		if (!o->dir && !S_ISREG(st.st_mode)) {
-			cx_warn("%s: exists and is not a regular file", o->path);
+			/* never opened: a FIFO would block, a device would take the data */
+			cx_warn("%s: exists and is %s, not a regular file", o->path,
+				node_kind(st.st_mode));
 			goto fail;
 		}
 		if (!o->force) {
@@ -325,6 +423,13 @@ int cx_outfile_commit(struct cx_outfile *o)
 		outfile_free(o);
 		return -1;
 	}
+	/* the parent, opened before the rename: nothing may fail after it */
+	parent = cx_xstrdup(o->path);
+	slash = strrchr(parent, '/');
+	if (slash)
+		*(slash == parent ? slash + 1 : slash) = '\0';
+	pfd = open(slash ? parent : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(parent);
 	ret = move_into_place(o);
 	if (ret < 0) {
 		if (ret == -EEXIST || ret == -ENOTEMPTY)
@@ -332,20 +437,16 @@ int cx_outfile_commit(struct cx_outfile *o)
 				o->path);
 		else
 			cx_warn("%s: %s", o->path, strerror(-ret));
+		if (pfd >= 0)
+			close(pfd);
 		cx_outfile_abort(o);
 		return -1;
 	}
 	/* the rename itself reaches the disk with the parent directory */
-	parent = cx_xstrdup(o->path);
-	slash = strrchr(parent, '/');
-	if (slash)
-		*(slash == parent ? slash + 1 : slash) = '\0';
-	pfd = open(slash ? parent : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd >= 0) {
 		fsync(pfd);
 		close(pfd);
 	}
-	free(parent);
 	outfile_free(o);
 	return 0;
 }

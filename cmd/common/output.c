@@ -606,7 +606,7 @@ static int json_print(cJSON *doc, FILE *f, bool one_line)
 
 	cJSON_Delete(doc);
 	if (!s)
-		return -ENOMEM;
+		cx_oom(); /* what was built is lost: nothing else to say */
 	fputs(s, f);
 	fputc('\n', f);
 	cJSON_free(s);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* cmd/common: sampling over time -- live, or a series of snapshots given as --root ... --root. */
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,15 +32,39 @@ void cx_sample_clock(const struct vms_ctx *ctx, char *buf, size_t len)
 	strftime(buf, len, "%H:%M:%S", &tm);
 }
 
-double cx_parse_interval(const char *arg, bool zero_ok)
+double cx_parse_seconds(const char *arg)
 {
+	static locale_t c_numeric;
+	bool dot = false, digit = false;
 	char *end;
 	double v;
 
+	/* strtod() alone takes signs, spaces, exponents, hex, inf and nan, and a
+	 * decimal point that depends on the locale (hazards A9, B3) */
+	for (const char *p = arg; *p; p++) {
+		if (*p == '.' && !dot)
+			dot = true;
+		else if (*p >= '0' && *p <= '9')
+			digit = true;
+		else
+			return -1;
+	}
+	if (!digit)
+		return -1;
+	if (!c_numeric)
+		c_numeric = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
 	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || end == arg || *end || !isfinite(v) || v > 86400 ||
-	    (v < 0.01 && !(zero_ok && v == 0)))
+	v = c_numeric ? strtod_l(arg, &end, c_numeric) : strtod(arg, &end);
+	if (errno || *end || !isfinite(v))
+		return -1;
+	return v;
+}
+
+double cx_parse_interval(const char *arg, bool zero_ok)
+{
+	double v = cx_parse_seconds(arg);
+
+	if (v < 0 || v > 86400 || (v < 0.01 && !(zero_ok && v == 0)))
 		cx_usage_error("invalid interval '%s' (seconds, %s0.01 to 86400)", arg,
 			       zero_ok ? "0 or " : "");
 	return v;
@@ -108,15 +133,39 @@ static void json_sampler_skipped(cJSON *doc, const struct vms_sampler *s)
 	}
 }
 
+/* A PID of the command line and its place there. */
+struct pid_at {
+	int pid;
+	size_t k;
+};
+
+static int pid_at_cmp(const void *a, const void *b)
+{
+	const struct pid_at *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
 bool cx_report_sampler_missing(const struct vms_sampler *s, cJSON *doc, const int *pids,
 			       size_t npids, bool *said)
 {
 	size_t n = vms_sampler_missing_count(s);
+	struct pid_at *by_pid = NULL;
 	bool any = false;
 
 	if (doc)
 		json_sampler_skipped(doc, s);
+	if (npids && n) {
+		/* looked up, not scanned: 100,000 PIDs would take n * npids steps */
+		by_pid = malloc(npids * sizeof(*by_pid));
+		if (!by_pid)
+			cx_oom();
+		for (size_t k = 0; k < npids; k++)
+			by_pid[k] = (struct pid_at){ pids[k], k };
+		qsort(by_pid, npids, sizeof(*by_pid), pid_at_cmp);
+	}
 	for (size_t i = 0; i < n; i++) {
+		struct pid_at key = { 0, 0 }, *hit;
 		pid_t pid;
 		int err;
 		size_t k;
@@ -125,8 +174,9 @@ bool cx_report_sampler_missing(const struct vms_sampler *s, cJSON *doc, const in
 		if (!npids)
 			continue;
 		any = true;
-		for (k = 0; k < npids && pids[k] != pid; k++)
-			;
+		key.pid = pid;
+		hit = bsearch(&key, by_pid, npids, sizeof(*by_pid), pid_at_cmp);
+		k = hit ? hit->k : npids;
 		if (k < npids && !said[k]) {
 			said[k] = true;
 			if (err == -ESRCH)
@@ -136,6 +186,7 @@ bool cx_report_sampler_missing(const struct vms_sampler *s, cJSON *doc, const in
 				cx_proc_error(pid, "stat", err);
 		}
 	}
+	free(by_pid);
 	/* scanning all: unreadable ones are told once, by reason, at the first sample */
 	if (!npids && vms_sampler_index(s) == 0) {
 		int errs[8];

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -18,8 +19,24 @@
 
 const char *cx_prog = "vmscope";
 
+/*
+ * cJSON's allocations: one that fails ends the command with "out of memory".
+ * cJSON_Add*() say so only by a return value that nobody checks, and a
+ * member left out of a document silently is worse than no document.
+ */
+static void *json_malloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (!p)
+		cx_oom();
+	return p;
+}
+
 void cx_init(const char *prog)
 {
+	cJSON_Hooks hooks = { json_malloc, free };
+
 	cx_prog = prog;
 	/*
 	 * Never run with elevated privileges we were not asked to use: a
@@ -44,13 +61,30 @@ void cx_init(const char *prog)
 				close(nfd);
 		}
 	setlocale(LC_ALL, "");
+	cJSON_InitHooks(&hooks);
 }
 
-static void vwarn(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static void vwarn(const char *fmt, va_list ap)
 {
+	char *msg = NULL, *safe = NULL;
+	va_list aq;
+	int n;
+
+	/* arguments and names in a message may hold escape sequences: never raw */
+	va_copy(aq, ap);
+	n = vasprintf(&msg, fmt, aq);
+	va_end(aq);
+	if (n >= 0)
+		safe = cx_sanitize(msg, (size_t)n, false);
 	fprintf(stderr, "%s: ", cx_prog);
-	vfprintf(stderr, fmt, ap);
+	if (safe)
+		fputs(safe, stderr);
+	else
+		vfprintf(stderr, fmt, ap); /* out of memory: as it is */
 	fputc('\n', stderr);
+	free(safe);
+	if (n >= 0)
+		free(msg);
 }
 
 void cx_warn(const char *fmt, ...)
@@ -65,6 +99,34 @@ void cx_warn(const char *fmt, ...)
 void cx_oom(void)
 {
 	cx_warn("out of memory");
+	exit(CX_EXIT_FAILURE);
+}
+
+int cx_missing_errno(struct vms_ctx *ctx, pid_t pid)
+{
+	struct vms_proc *p;
+	int err = vms_proc_open(ctx, pid, &p);
+
+	if (err == 0) {
+		struct vms_proc_info pi;
+
+		err = vms_proc_info_read(p, 0, &pi);
+		vms_proc_close(p);
+	}
+	/* readable now: it appeared after the table was read */
+	return err < 0 ? err : -ESRCH;
+}
+
+void cx_fd_exhausted(int err)
+{
+	struct rlimit rl;
+
+	err = err < 0 ? -err : err;
+	if (err == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		cx_warn("%s (the limit is %llu: ulimit -n)", strerror(err),
+			(unsigned long long)rl.rlim_cur);
+	else
+		cx_warn("%s", strerror(err));
 	exit(CX_EXIT_FAILURE);
 }
 
@@ -150,6 +212,8 @@ const char *cx_errno_name(int err)
 		return "EBADMSG";
 	case EINVAL:
 		return "EINVAL";
+	case EPROTO:
+		return "EPROTO";
 	default:
 		return "EOTHER";
 	}
@@ -173,6 +237,8 @@ const char *cx_errno_reason(int err)
 		return "out of memory";
 	case EBADMSG:
 		return "malformed file";
+	case EPROTO:
+		return "corrupt snapshot file";
 	default:
 		return "read error";
 	}
@@ -187,6 +253,8 @@ const char *cx_errno_hint(int err)
 		return " (procfs mounted with hidepid?)";
 	case ENOENT:
 		return " (not captured in the snapshot)";
+	case EPROTO: /* what the library says of a snapshot file it cannot trust */
+		return " (the snapshot's file is corrupt)";
 	default:
 		return "";
 	}
@@ -199,6 +267,11 @@ void cx_proc_error(int pid, const char *file, int err)
 		cx_warn("pid %d: no such process", pid);
 		return;
 	}
+	/* not a fault of that process: nothing after it would be whole either */
+	if (err == ENOMEM)
+		cx_oom();
+	if (err == EMFILE || err == ENFILE)
+		cx_fd_exhausted(err);
 	cx_warn("pid %d: cannot read %s: %s%s", pid, file, strerror(err), cx_errno_hint(err));
 }
 
@@ -231,8 +304,22 @@ void cx_split(const char *arg, void (*fn)(const char *item, size_t len, void *da
 
 struct pid_list {
 	int *pids;
-	size_t n;
+	size_t n, cap;
 };
+
+/* The largest PID vms_parse_pid() accepts (PID_MAX_LIMIT on 64-bit). */
+#define CX_PID_MAX 4194304
+
+/*
+ * The PIDs of the list last built, one bit each (512 KiB): a duplicate is
+ * found at once, where scanning the list made 100,000 PIDs on a command line
+ * cost seconds, quadratically (hazard A6).
+ */
+static struct {
+	uint64_t *bits;
+	const int *list;
+	size_t n;
+} pid_seen;
 
 static void add_pid(const char *item, size_t len, void *data)
 {
@@ -250,22 +337,38 @@ static void add_pid(const char *item, size_t len, void *data)
 		cx_usage_error("PID out of range: '%s'", buf);
 	if (r < 0)
 		cx_usage_error("invalid PID '%s' (decimal number expected)", buf);
-	for (size_t i = 0; i < l->n; i++)
-		if (l->pids[i] == pid)
-			return;
-	l->pids = realloc(l->pids, (l->n + 1) * sizeof(*l->pids));
-	if (!l->pids) {
-		cx_warn("out of memory");
-		exit(CX_EXIT_FAILURE);
-	}
+	if (pid_seen.bits[pid / 64] & (1ULL << (pid % 64)))
+		return;
+	pid_seen.bits[pid / 64] |= 1ULL << (pid % 64);
+	l->pids = cx_grow(l->pids, l->n, &l->cap, sizeof(*l->pids));
 	l->pids[l->n++] = pid;
 }
 
 size_t cx_parse_pid_list(const char *arg, int **pids, size_t n)
 {
-	struct pid_list l = { *pids, n };
+	/* lists are only grown here, by cx_grow(): their capacity follows from n */
+	size_t cap = n ? 64 : 0;
+	struct pid_list l;
 
+	while (cap && cap < n)
+		cap *= 2;
+	l = (struct pid_list){ *pids, n, cap };
+	if (!*arg) /* -p "": a PID left out, more than an empty list */
+		cx_usage_error("invalid PID '' (decimal number expected)");
+	if (!pid_seen.bits) {
+		pid_seen.bits = calloc(CX_PID_MAX / 64 + 1, sizeof(uint64_t));
+		if (!pid_seen.bits)
+			cx_oom();
+	}
+	if (pid_seen.list != *pids || pid_seen.n != n) {
+		/* another list than the last one */
+		memset(pid_seen.bits, 0, (CX_PID_MAX / 64 + 1) * sizeof(uint64_t));
+		for (size_t i = 0; i < n; i++)
+			pid_seen.bits[(*pids)[i] / 64] |= 1ULL << ((*pids)[i] % 64);
+	}
 	cx_split(arg, add_pid, &l);
+	pid_seen.list = l.pids;
+	pid_seen.n = l.n;
 	*pids = l.pids;
 	return l.n;
 }
@@ -480,8 +583,11 @@ struct vms_ctx *cx_ctx_open(const char *root, unsigned int flags)
 	if (root)
 		cx_guard_snapshots();
 	ret = vms_ctx_open(root, flags, &ctx, &why);
-	if (ret == 0)
+	if (ret == 0) {
+		if (root)
+			cx_warn_exposed_snapshot(ctx, root);
 		return ctx;
+	}
 	/* the library's phrase has its control bytes escaped already */
 	cx_warn("%s: %s", root ? root : "/", why ? why : strerror(-ret));
 	free(why);

@@ -464,7 +464,7 @@ static void set_deltas(struct drow *r)
 		} else if (r->n) {
 			r->have_delta[i] = hn;
 			r->delta[i] = (int64_t)r->n->f.v[i];
-		} else {
+		} else if (r->o) { /* a row has one side at least */
 			r->have_delta[i] = ho;
 			r->delta[i] = -(int64_t)r->o->f.v[i];
 		}

@@ -21,6 +21,9 @@ static int sink_fail(struct sink *s, int err, const char *rel)
 		if (s->ar && archive_errno(s->ar) == 0 && archive_error_string(s->ar))
 			cx_warn("%s: %s: %s", cx_outfile_path(s->out), rel,
 				archive_error_string(s->ar));
+		else if (s->ar && err == 0 && !archive_error_string(s->ar))
+			cx_warn("%s: %s: libarchive failed without a reason (out of memory?)",
+				cx_outfile_path(s->out), rel);
 		else
 			cx_warn("%s: write error: %s", cx_outfile_path(s->out), strerror(-s->err));
 	}
@@ -261,8 +264,11 @@ bool sink_open(struct sink *s, const char *path, bool force, time_t mtime)
 		cx_oom();
 	s->out = cx_outfile_open(path, (force ? CX_OUT_FORCE : 0) | (dir ? CX_OUT_DIR : 0),
 				 SNAPSHOT_DESCRIPTION);
-	if (!s->out)
+	if (!s->out) {
+		cx_strmap_free(s->dirs);
+		s->dirs = NULL;
 		return false;
+	}
 	if (dir) {
 		s->dirfd = cx_outfile_fd(s->out);
 		return true;
@@ -288,7 +294,12 @@ bool sink_open(struct sink *s, const char *path, bool force, time_t mtime)
 	if (r == ARCHIVE_OK)
 		r = archive_write_open_fd(s->ar, cx_outfile_fd(s->out));
 	if (r != ARCHIVE_OK) {
-		cx_warn("%s: %s", cx_outfile_path(s->out), archive_error_string(s->ar));
+		/* libarchive says nothing when it could not allocate even that */
+		const char *why = archive_error_string(s->ar);
+
+		if (!why)
+			why = strerror(archive_errno(s->ar) > 0 ? archive_errno(s->ar) : ENOMEM);
+		cx_warn("%s: %s", cx_outfile_path(s->out), why);
 		archive_write_free(s->ar);
 		s->ar = NULL;
 		cx_outfile_abort(s->out);

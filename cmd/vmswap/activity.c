@@ -34,12 +34,16 @@ struct vmsnap {
 	uint64_t v[NVMKEYS];
 };
 
+/* Why the last read_vmstat() failed. */
+static int vmstat_err;
+
 static void read_vmstat(struct vmsnap *v)
 {
 	struct vms_counters *c;
 
 	memset(v, 0, sizeof(*v));
-	if (vms_vmstat_read(ctx, &c) < 0)
+	vmstat_err = vms_vmstat_read(ctx, &c);
+	if (vmstat_err < 0)
 		return;
 	v->ok = true;
 	for (size_t i = 0; i < NVMKEYS; i++)
@@ -353,7 +357,8 @@ int vs_run_activity(struct cx_table *t)
 		vs_take_sample(s, k);
 		read_vmstat(&v[k & 1]);
 		if (k == 0 && !v[0].ok)
-			cx_warn("cannot read /proc/vmstat: the system line is left out");
+			cx_warn("cannot read /proc/vmstat: %s: the system line is left out",
+				vs_file_reason(vmstat_err));
 		for (size_t i = 0; i < vms_sampler_count(s); i++)
 			seen |= !vms_sampler_row(s, i)->kthread;
 		if (!activity_sample(s, t, &v[k & 1], &v[(k + 1) & 1], said, &partial,

@@ -43,6 +43,9 @@ static bool walk_mapping(struct vms_pagemap *pm, const struct vms_mapping *m, st
 	int ret;
 
 	ret = vms_pagewalk_open(pm, m->start, m->end, VMS_WALK_ENTRIES, &w);
+	/* out of memory: not a walk that was complete */
+	if (ret == -ENOMEM)
+		cx_oom();
 	if (ret < 0)
 		return ret != -ESRCH;
 	while ((ret = vms_pagewalk_next(w, &run)) > 0) {
@@ -62,6 +65,8 @@ static bool walk_mapping(struct vms_pagemap *pm, const struct vms_mapping *m, st
 					     (e.swap_offset & SLOT_OFFSET_MASK));
 		}
 	}
+	if (ret == -ENOMEM)
+		cx_oom();
 	if (ret < 0 || vms_pagewalk_finish(w) < 0)
 		complete = false;
 	vms_pagewalk_close(w);

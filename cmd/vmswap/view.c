@@ -152,7 +152,9 @@ static void print_devices(void)
 	struct cx_table t;
 
 	if (!sys.ndevs) {
-		printf("no swap devices\n");
+		/* an unread /proc/swaps is no proof that there is no swap */
+		printf(sys.swaps ? "no swap devices\n" :
+				   "swap devices: unknown (no /proc/swaps)\n");
 		return;
 	}
 	o.output = NULL;

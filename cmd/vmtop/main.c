@@ -145,12 +145,9 @@ static void parse_user(const char *arg)
 /* -d: as every command's interval, but at least 0.1 s (a screen redrawn faster helps nobody). */
 static double parse_delay(const char *arg)
 {
-	char *end;
-	double v;
+	double v = cx_parse_seconds(arg);
 
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || end == arg || *end || !isfinite(v) || v < 0.1 || v > 86400)
+	if (v < 0.1 || v > 86400)
 		cx_usage_error("invalid delay '%s' (seconds, 0.1 to 86400)", arg);
 	return cx_parse_interval(arg, false);
 }
@@ -274,6 +271,29 @@ static bool report_missing(struct vt_model *m)
 	return n > 0;
 }
 
+/*
+ * A process named with -p whose smaps_rollup is denied shows "?": say why on
+ * stderr, once, as the other commands do, and make the status 3 (hazard C9).
+ */
+static bool report_denied(struct vt_model *m)
+{
+	struct vt_query q = {
+		.sort = VT_COL_PID, .pids = ctl.pids, .npids = ctl.npids, .kthreads = true
+	};
+	struct vt_rows rows;
+	bool any = false;
+
+	if (!ctl.npids || vt_model_rows(m, &q, &rows) < 0)
+		return false;
+	for (size_t i = 0; i < rows.n; i++)
+		if (rows.v[i].mem == -EACCES || rows.v[i].mem == -EPERM) {
+			cx_proc_error(rows.v[i].pid, "smaps_rollup", rows.v[i].mem);
+			any = true;
+		}
+	vt_rows_free(&rows);
+	return any;
+}
+
 /* ---- batch ---- */
 
 static void on_batch_stop(int sig)
@@ -345,6 +365,8 @@ static int run_batch(struct vt_model *m, struct vt_ui *ui, bool utf8)
 		vt_canvas_reset(&c, ctl.width, 0);
 		vt_ui_render(ui, &c);
 		vt_model_read_all(m);
+		if (frames == 0 && report_denied(m))
+			status = CX_EXIT_PARTIAL;
 		vt_canvas_reset(&c, ctl.width, 0);
 		vt_ui_render(ui, &c);
 		if (frames > 0)

@@ -579,9 +579,9 @@ static int read_rollup(struct vms_ctx *ctx, pid_t pid, uint64_t start, uint64_t 
 	if (ret < 0)
 		return ret;
 	ret = vms_proc_info_read(p, 0, &pi);
-	if (ret == 0 && pi.start_time != start)
+	if (ret >= 0 && pi.start_time != start)
 		ret = -ESRCH; /* the PID is another process's now */
-	if (ret == 0)
+	if (ret >= 0)
 		ret = vms_proc_rollup(p, &c);
 	vms_proc_close(p);
 	if (ret < 0)
@@ -762,9 +762,9 @@ static int read_maps(struct vms_ctx *ctx, pid_t pid, uint64_t start, bool smaps,
 	if (ret < 0)
 		return ret;
 	ret = vms_proc_info_read(p, 0, &pi);
-	if (ret == 0 && pi.start_time != start)
+	if (ret >= 0 && pi.start_time != start)
 		ret = -ESRCH; /* the PID is another process's now */
-	if (ret == 0)
+	if (ret >= 0)
 		ret = vms_maps_open(p, smaps ? VMS_MAPS_SMAPS : 0, &it);
 	if (ret < 0) {
 		vms_proc_close(p);
@@ -821,8 +821,9 @@ static int read_maps(struct vms_ctx *ctx, pid_t pid, uint64_t start, bool smaps,
 		cx_oom();
 	if (vms_proc_thread_sps(p, &sps, &nsps) < 0)
 		nsps = 0;
+	*n = l.n;
 	cx_classify(l.n, maplist_at, &l, pid, sps, nsps, kinds);
-	for (size_t i = 0; i < l.n; i++)
+	for (size_t i = 0; i < *n; i++)
 		maps[i].kind = kinds[i];
 	free(kinds);
 	free(sps);
@@ -830,7 +831,6 @@ static int read_maps(struct vms_ctx *ctx, pid_t pid, uint64_t start, bool smaps,
 	vms_proc_close(p);
 	*out = maps;
 	*names = nm;
-	*n = l.n;
 	return 0;
 }
 
@@ -1766,7 +1766,7 @@ int vt_model_rows(struct vt_model *m, const struct vt_query *q, struct vt_rows *
 	}
 	if (q->tree) {
 		/* a parent not listed makes its children roots; siblings keep the sort order */
-		size_t *fc = malloc(4 * (n ? n : 1) * sizeof(*fc)), *ns, *tail, *pos, k = 0;
+		size_t *fc = calloc(4 * (n ? n : 1), sizeof(*fc)), *ns, *tail, *pos, k = 0;
 		size_t root = SIZE_MAX, root_tail = SIZE_MAX;
 
 		if (!fc)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -80,6 +81,82 @@ static char *bad_term(const char *term, const char *more)
 	return why;
 }
 
+/*
+ * May curses load terminal descriptions from @path?  Only from a directory that
+ * we (the euid) or root own and nobody else may write, below directories of
+ * ours or root's that others may write only if sticky (/tmp): a description is
+ * read like a configuration, and a malformed one has corrupted curses' memory
+ * before (CVE-2023-29491).  A path that does not exist yet is judged by the
+ * directory it would be created in; one we cannot see is harmless, curses
+ * cannot read it either.
+ */
+static bool trusted_dir(const char *path)
+{
+	char *p, *real, *slash;
+	bool ok = true;
+	struct stat st;
+
+	/* relative: a path in whatever directory vmtop was started in (hazard I3) */
+	if (path[0] != '/')
+		return false;
+	p = cx_xstrdup(path);
+	while (!(real = realpath(p, NULL))) {
+		if (errno != ENOENT || !(slash = strrchr(p, '/'))) {
+			free(p);
+			return true;
+		}
+		slash[slash == p] = '\0';
+	}
+	free(p);
+	for (bool leaf = true; ok; leaf = false) {
+		if (stat(real, &st) < 0)
+			break;
+		ok = (st.st_uid == geteuid() || st.st_uid == 0) &&
+		     (!(st.st_mode & (S_IWGRP | S_IWOTH)) || (!leaf && (st.st_mode & S_ISVTX)));
+		slash = strrchr(real, '/');
+		if (!slash || !real[1])
+			break;
+		slash[slash == real] = '\0';
+	}
+	free(real);
+	return ok;
+}
+
+/* Keep curses away from $TERMINFO, $TERMINFO_DIRS and ~/.terminfo we cannot trust (hazard B5). */
+static void distrust_terminfo(void)
+{
+	const char *ti = getenv("TERMINFO"), *dirs = getenv("TERMINFO_DIRS");
+	const char *home = getenv("HOME");
+
+	if (ti && *ti && !trusted_dir(ti)) {
+		cx_warn("not using TERMINFO: others may write it, or it is not yours");
+		unsetenv("TERMINFO");
+	}
+	if (dirs && *dirs) {
+		char *copy = cx_xstrdup(dirs), *save = NULL;
+		bool ok = true;
+
+		for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save))
+			ok = ok && trusted_dir(d);
+		free(copy);
+		if (!ok) {
+			cx_warn("not using TERMINFO_DIRS: others may write a directory in it, "
+				"or it is not yours");
+			unsetenv("TERMINFO_DIRS");
+		}
+	}
+	if (home && *home) {
+		char *mine = cx_xasprintf("%s/.terminfo", home);
+
+		/* vmtop uses HOME for nothing else: without it curses skips ~/.terminfo */
+		if (!trusted_dir(mine)) {
+			cx_warn("not using ~/.terminfo: others may write it, or it is not yours");
+			unsetenv("HOME");
+		}
+		free(mine);
+	}
+}
+
 int vt_term_check(char **why)
 {
 	const char *term = getenv("TERM");
@@ -95,6 +172,7 @@ int vt_term_check(char **why)
 		*why = bad_term("", " (TERM is not set)");
 		return -1;
 	}
+	distrust_terminfo();
 	/* the size from the terminal itself, never from LINES or COLUMNS (hazard B4) */
 	use_env(FALSE);
 	use_tioctl(TRUE);

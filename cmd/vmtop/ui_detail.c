@@ -172,7 +172,7 @@ static void draw_maps(struct vt_ui *ui, struct vt_canvas *c, int y, int h,
 	x = vt_canvas_printf(c, y, 0, VT_A_COLHEAD, "%-*s ", aw, "START");
 	x += vt_canvas_printf(c, y, x, VT_A_COLHEAD, "%*s %*s %*s %*s ", SIZE_W, "SIZE", SIZE_W,
 			      "RSS", SIZE_W, "PSS", SIZE_W, "SWAP");
-	x += vt_canvas_printf(c, y, x, VT_A_COLHEAD, "PERM %-*s NAME", kw, "KIND");
+	vt_canvas_printf(c, y, x, VT_A_COLHEAD, "PERM %-*s NAME", kw, "KIND");
 	if (w > 0)
 		vt_canvas_attr(c, y, 0, w, VT_A_COLHEAD);
 	ui->det_h = vis;

@@ -338,7 +338,6 @@ static void list_draw(struct vt_ui *ui, struct vt_canvas *c, int y, int h)
 	layout_cols(ui, c, &l);
 	draw_colhead(ui, c, y, &l);
 	if (ui->batch) {
-		from = 0;
 		count = h > 1 ? ((size_t)(h - 1) < n ? (size_t)(h - 1) : n) : n;
 		want_rows(ui, 0, count);
 		for (size_t i = 0; i < count; i++)

@@ -68,7 +68,7 @@ struct figures {
 static size_t page_size;
 static const char *prog = "layout";
 
-static void die(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static _Noreturn void die(const char *fmt, ...)
 {
 	va_list ap;
 	int saved = errno;
@@ -420,7 +420,7 @@ int main(int argc, char **argv)
 			usage(stderr, 2);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || !dir || !*dir)
 		usage(stderr, 2);
 	if (rewrite == SIZE_MAX)
 		rewrite = reg[RC].size / 2 / page_size * page_size;
@@ -536,5 +536,6 @@ int main(int argc, char **argv)
 	wait_stdin_eof();
 	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
 		;
+	free(file_path);
 	return 0;
 }

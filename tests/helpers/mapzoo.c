@@ -121,7 +121,7 @@ static void cleanup_files(void)
 	}
 }
 
-static void die(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static _Noreturn void die(const char *fmt, ...)
 {
 	va_list ap;
 	int saved = errno;
@@ -155,7 +155,8 @@ static struct region *add(const char *name, const char *kind, uintptr_t addr, ui
 	return r;
 }
 
-static void add_missing(const char *name, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void add_missing(const char *name, const char *fmt,
+							      ...)
 {
 	va_list ap;
 
@@ -264,6 +265,8 @@ static void *sleeper(void *arg)
 	__atomic_store_n(&thread_tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	while (read(wake_pipe[0], &c, 1) < 0 && errno == EINTR)
 		;
+	/* the address was reported while the thread was blocked; its stack goes now */
+	thread_stack_addr = 0;
 	return NULL;
 }
 

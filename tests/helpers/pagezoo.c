@@ -91,7 +91,7 @@ static const char *file_path;
 static bool file_made;
 static pid_t child;
 
-static void die(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static _Noreturn void die(const char *fmt, ...)
 {
 	va_list ap;
 	int saved = errno;
@@ -375,7 +375,7 @@ static void print_json(void)
 			printf("%ld", r->guard);
 		if (r->touched >= 0)
 			printf(",\"touched\":%ld", r->touched);
-		if (!strcmp(r->name, "file")) {
+		if (!strcmp(r->name, "file") && file_path) {
 			printf(",\"path\":\"");
 			for (const char *c = file_path; *c; c++) {
 				if (*c == '"' || *c == '\\')
@@ -521,7 +521,7 @@ int main(int argc, char **argv)
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 	}
-	if (file_made)
+	if (file_made && file_path)
 		unlink(file_path);
 	return 0;
 }

@@ -99,7 +99,7 @@ static struct region shared = { .name = "shared", .tag = 1 };
 static struct region unique = { .name = "unique", .tag = 2 };
 static struct region rss = { .name = "rss", .tag = 3 };
 
-static void die(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static _Noreturn void die(const char *fmt, ...)
 {
 	va_list ap;
 	int saved = errno;

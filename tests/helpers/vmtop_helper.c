@@ -70,7 +70,7 @@
 static const char *prog = "vmtop_helper";
 static size_t page_size;
 
-static void die(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static _Noreturn void die(const char *fmt, ...)
 {
 	va_list ap;
 	int saved = errno;

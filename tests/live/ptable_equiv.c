@@ -99,7 +99,7 @@ static void cleanup(void)
 	}
 }
 
-static void fatal(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static _Noreturn void fatal(const char *fmt, ...)
 {
 	va_list ap;
 

@@ -7,14 +7,20 @@ cd "$top" || exit 1
 bad=0
 # The one exception: vmfault -- COMMAND runs the command it was given, at
 # the line that says so.
-if grep -nE '\b(system|popen|execv|execl|execvp|dlopen|process_vm_readv|ptrace)\s*\(' \
-	lib/*.c cmd/*.c cmd/*/*.c |
+# (every exec* and posix_spawn*, in the headers too: hazard I2)
+if grep -nE '\b(system|popen|exec[lv]p?e?|fexecve|posix_spawnp?|dlopen|dlmopen|process_vm_readv|process_vm_writev|ptrace)\s*\(' \
+	lib/*.[ch] cmd/*.[ch] cmd/*/*.[ch] |
 	grep -v '^cmd/vmfault\.c:[0-9]*:.*/\* the COMMAND vmfault was given \*/$'; then
 	echo "FAIL: lib/ and cmd/ must not run programs, load code or touch a target's memory"
 	bad=1
 fi
-if grep -n '"mem"' lib/*.c; then
-	echo "FAIL: lib/ must never open /proc/PID/mem"
+if grep -nE '"/?mem"|/mem"' lib/*.[ch] cmd/*.[ch] cmd/*/*.[ch]; then
+	echo "FAIL: lib/ and cmd/ must never open /proc/PID/mem"
+	bad=1
+fi
+# a stdio stream must be close-on-exec too: fopen's mode has an "e"
+if grep -nE '\bfopen\s*\([^,]*,\s*"[^"e]*"' lib/*.[ch] cmd/*.[ch] cmd/*/*.[ch]; then
+	echo 'FAIL: fopen without the "e" (O_CLOEXEC) mode'
 	bad=1
 fi
 # a call may span lines: look at the call and the two lines after it

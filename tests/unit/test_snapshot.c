@@ -1250,6 +1250,7 @@ static void sparse_writer_round_trip_with_vmsparse_py(void **state)
 			  first, end - first, sum, runs[from].v[0],
 			  runs[i - 1].v[runs[i - 1].n - 1]);
 	}
+	assert_non_null(want.p);
 	expect_str(got, want.p);
 	free(got);
 	sbuf_free(&want);
@@ -1428,7 +1429,8 @@ static void stale_directories_of_dead_processes_go(void **state)
 	assert_non_null(first_entry(tmp));
 	snprintf(key, sizeof(key), "%s", first_entry(tmp));
 	vms_ctx_unref(ctx);
-	if (strncmp(key, "vmscope-snap.", 13) != 0 || !(dot = strchr(key + 13, '.')))
+	dot = strncmp(key, "vmscope-snap.", 13) == 0 ? strchr(key + 13, '.') : NULL;
+	if (!dot)
 		fail_msg("unexpected unpack directory name '%s'", key);
 	dot[1] = '\0';
 	pid = fork();
